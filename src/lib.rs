@@ -1,0 +1,4 @@
+//! failover-sim: a deterministic discrete-event simulator of multi-AZ
+//! failover architectures.
+pub mod engine;
+pub mod scenario;
