@@ -2,3 +2,4 @@
 //! failover architectures.
 pub mod engine;
 pub mod scenario;
+pub mod metrics;

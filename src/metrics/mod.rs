@@ -1,0 +1,373 @@
+//! Streaming metrics in fixed memory: counters, latency histograms, the
+//! sliding success-ratio window that judges failover latency, and time
+//! buckets that are handed to a sink as soon as they close (so memory does
+//! not grow with simulated duration).
+//!
+//! Definitions follow DESIGN.md: a request is counted once whatever its
+//! attempts; availability = succeeded / issued after warm-up; a dropped
+//! request is counted by the reason of its last attempt; failover latency is
+//! the time from a fault's start until the windowed success ratio is back at
+//! or above the threshold and stays there for one window.
+
+mod faults;
+mod timeseries;
+
+pub use faults::{FaultOutcome, FaultTracker};
+pub use timeseries::{NullSink, Row, RowSink, VecSink};
+
+use hdrhistogram::Histogram;
+
+use crate::engine::{NANOS_PER_MICRO, SimTime};
+
+/// Why a request was dropped (the reason of its last attempt).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    /// The LB had no target to send to (503).
+    NoHealthyTarget,
+    /// The target refused or closed the connection (502).
+    ConnectionReset,
+    /// No response before the client's timeout.
+    Timeout,
+    /// The instance's queue was full.
+    QueueFull,
+    /// No load balancer node could be reached.
+    LbUnreachable,
+}
+
+impl DropReason {
+    /// Every reason, in report order.
+    pub const ALL: [DropReason; 5] = [
+        DropReason::NoHealthyTarget,
+        DropReason::ConnectionReset,
+        DropReason::Timeout,
+        DropReason::QueueFull,
+        DropReason::LbUnreachable,
+    ];
+
+    /// Stable name used in summary.json and CSV headers.
+    pub fn name(self) -> &'static str {
+        match self {
+            DropReason::NoHealthyTarget => "no_healthy_target",
+            DropReason::ConnectionReset => "connection_reset",
+            DropReason::Timeout => "timeout",
+            DropReason::QueueFull => "queue_full",
+            DropReason::LbUnreachable => "lb_unreachable",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Resolution of the sliding window: the success ratio is evaluated every
+/// 100 ms of simulated time.
+pub const SUB_BUCKET: SimTime = 100 * crate::engine::NANOS_PER_MILLI;
+
+/// What the recorder needs to know about the run.
+#[derive(Debug, Clone)]
+pub struct MetricsSetup {
+    pub warmup: SimTime,
+    /// Row width; a multiple of [`SUB_BUCKET`].
+    pub bucket: SimTime,
+    /// Sliding window; a multiple of [`SUB_BUCKET`].
+    pub window: SimTime,
+    pub threshold: f64,
+    pub azs: usize,
+}
+
+/// Request counts by outcome.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Counts {
+    pub issued: u64,
+    pub succeeded: u64,
+    pub dropped: [u64; 5],
+}
+
+impl Counts {
+    pub fn dropped_total(&self) -> u64 {
+        self.dropped.iter().sum()
+    }
+}
+
+/// Latency figures of succeeded requests, in milliseconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatencySummary {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+    /// Exact mean (not from the histogram).
+    pub mean: f64,
+}
+
+/// Healthy-target statistics after warm-up, from the load balancer's view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CapacitySummary {
+    pub min_healthy: u32,
+    pub mean_healthy: f64,
+    pub zero_healthy_s: f64,
+    pub zero_healthy_fraction: f64,
+}
+
+/// Everything the recorder measured, at the end of a run.
+#[derive(Debug, Clone)]
+pub struct MetricsReport {
+    /// Requests issued after warm-up and their outcomes.
+    pub counts: Counts,
+    /// Attempts of the counted requests.
+    pub attempts: u64,
+    /// Counted requests neither succeeded nor dropped at the end.
+    pub in_flight: u64,
+    pub latency: Option<LatencySummary>,
+    pub capacity: CapacitySummary,
+    pub faults: Vec<FaultOutcome>,
+}
+
+/// The streaming recorder fed by the model.
+pub struct Recorder {
+    setup: MetricsSetup,
+    /// End of the sub-bucket being filled.
+    sub_end: SimTime,
+    /// Current sub-bucket's succeeded / failed completions (all requests).
+    sub_ok: u64,
+    sub_fail: u64,
+    /// Ring of the last `window / SUB_BUCKET` sub-buckets and its sums.
+    ring: Vec<(u64, u64)>,
+    ring_pos: usize,
+    win_ok: u64,
+    win_fail: u64,
+    /// Row being filled (all requests, warm-up included).
+    row: Counts,
+    row_start: SimTime,
+    row_hist: Histogram<u64>,
+    sink: Box<dyn RowSink>,
+    /// Totals after warm-up.
+    totals: Counts,
+    attempts: u64,
+    hist: Histogram<u64>,
+    latency_sum_ns: u128,
+    /// Healthy targets per AZ, as the LB sees them, and their time integral.
+    healthy: Vec<u32>,
+    healthy_total: u32,
+    min_healthy: u32,
+    gauge_since: SimTime,
+    healthy_integral: u128,
+    zero_healthy_ns: SimTime,
+    faults: Vec<FaultTracker>,
+}
+
+fn histogram(sigfig: u8) -> Histogram<u64> {
+    // 1 us .. 1 h in microseconds; bounds are constants, so this cannot fail.
+    Histogram::new_with_bounds(1, 3_600_000_000, sigfig).expect("constant histogram bounds")
+}
+
+impl Recorder {
+    /// A recorder whose closed rows go to `sink`; `healthy` is the initial
+    /// healthy-target count per AZ.
+    pub fn new(setup: MetricsSetup, healthy: Vec<u32>, sink: Box<dyn RowSink>) -> Self {
+        assert!(setup.bucket % SUB_BUCKET == 0 && setup.window % SUB_BUCKET == 0);
+        assert!(setup.window > 0 && setup.bucket > 0);
+        let slots = (setup.window / SUB_BUCKET) as usize;
+        let healthy_total = healthy.iter().sum();
+        Recorder {
+            sub_end: SUB_BUCKET,
+            sub_ok: 0,
+            sub_fail: 0,
+            ring: vec![(0, 0); slots],
+            ring_pos: 0,
+            win_ok: 0,
+            win_fail: 0,
+            row: Counts::default(),
+            row_start: 0,
+            row_hist: histogram(2),
+            sink,
+            totals: Counts::default(),
+            attempts: 0,
+            hist: histogram(3),
+            latency_sum_ns: 0,
+            healthy,
+            healthy_total,
+            min_healthy: u32::MAX,
+            gauge_since: setup.warmup,
+            healthy_integral: 0,
+            zero_healthy_ns: 0,
+            faults: Vec::new(),
+            setup,
+        }
+    }
+
+    /// Closes every sub-bucket (and row) that ends at or before `now`.
+    /// The model calls this before recording anything at `now`.
+    #[inline]
+    pub fn advance(&mut self, now: SimTime) {
+        while now >= self.sub_end {
+            self.close_sub_bucket();
+        }
+    }
+
+    fn close_sub_bucket(&mut self) {
+        let end = self.sub_end;
+        let (old_ok, old_fail) = self.ring[self.ring_pos];
+        self.ring[self.ring_pos] = (self.sub_ok, self.sub_fail);
+        self.ring_pos = (self.ring_pos + 1) % self.ring.len();
+        self.win_ok = self.win_ok + self.sub_ok - old_ok;
+        self.win_fail = self.win_fail + self.sub_fail - old_fail;
+        self.sub_ok = 0;
+        self.sub_fail = 0;
+        if !self.faults.is_empty() {
+            let total = self.win_ok + self.win_fail;
+            let below =
+                total > 0 && (self.win_ok as f64) < self.setup.threshold * total as f64;
+            for f in &mut self.faults {
+                f.observe(end, below, self.setup.window);
+            }
+        }
+        if end - self.row_start >= self.setup.bucket {
+            self.emit_row(end);
+        }
+        self.sub_end += SUB_BUCKET;
+    }
+
+    fn emit_row(&mut self, end: SimTime) {
+        let q = |h: &Histogram<u64>, p: f64| {
+            (h.len() > 0).then(|| h.median_equivalent(h.value_at_quantile(p)) as f64 / 1000.0)
+        };
+        let row = Row {
+            start: self.row_start,
+            end,
+            counts: std::mem::take(&mut self.row),
+            p50_ms: q(&self.row_hist, 0.5),
+            p90_ms: q(&self.row_hist, 0.9),
+            p99_ms: q(&self.row_hist, 0.99),
+            max_ms: (self.row_hist.len() > 0).then(|| self.row_hist.max() as f64 / 1000.0),
+            healthy: self.healthy.clone(),
+        };
+        self.sink.row(&row);
+        self.row_hist.reset();
+        self.row_start = end;
+    }
+
+    /// A new request was issued (`counted`: after warm-up).
+    #[inline]
+    pub fn issued(&mut self, counted: bool) {
+        self.row.issued += 1;
+        if counted {
+            self.totals.issued += 1;
+        }
+    }
+
+    /// A counted request made one more attempt.
+    #[inline]
+    pub fn attempt(&mut self, counted: bool) {
+        if counted {
+            self.attempts += 1;
+        }
+    }
+
+    /// A request succeeded with end-to-end latency `latency`.
+    #[inline]
+    pub fn succeeded(&mut self, latency: SimTime, counted: bool) {
+        let us = (latency / NANOS_PER_MICRO).max(1);
+        self.sub_ok += 1;
+        self.row.succeeded += 1;
+        self.row_hist.saturating_record(us);
+        if counted {
+            self.totals.succeeded += 1;
+            self.hist.saturating_record(us);
+            self.latency_sum_ns += u128::from(latency);
+        }
+    }
+
+    /// A request was dropped for `reason`.
+    #[inline]
+    pub fn dropped(&mut self, reason: DropReason, counted: bool) {
+        self.sub_fail += 1;
+        self.row.dropped[reason.index()] += 1;
+        if counted {
+            self.totals.dropped[reason.index()] += 1;
+        }
+        for f in &mut self.faults {
+            f.count_drop();
+        }
+    }
+
+    /// The LB's count of healthy targets in `az` changed at `now`.
+    pub fn set_healthy(&mut self, now: SimTime, az: usize, count: u32) {
+        self.integrate_gauge(now);
+        self.healthy_total = self.healthy_total - self.healthy[az] + count;
+        self.healthy[az] = count;
+    }
+
+    fn integrate_gauge(&mut self, now: SimTime) {
+        if now > self.gauge_since {
+            let span = now - self.gauge_since;
+            // Only values held for a positive time after warm-up count.
+            self.min_healthy = self.min_healthy.min(self.healthy_total);
+            self.healthy_integral += u128::from(span) * u128::from(self.healthy_total);
+            if self.healthy_total == 0 {
+                self.zero_healthy_ns += span;
+            }
+            self.gauge_since = now;
+        }
+    }
+
+    /// Starts judging a fault that begins at `start`; if the success ratio has
+    /// not dipped below the threshold by `start + horizon`, it is masked.
+    pub fn fault_started(&mut self, start: SimTime, horizon: SimTime) -> usize {
+        self.faults.push(FaultTracker::new(start, horizon));
+        self.faults.len() - 1
+    }
+
+    /// Access to a fault's tracker, for the model to report phases.
+    pub fn fault(&mut self, id: usize) -> &mut FaultTracker {
+        &mut self.faults[id]
+    }
+
+    /// Closes the run at `end` and returns the figures.
+    pub fn finish(mut self, end: SimTime, in_flight: u64) -> MetricsReport {
+        self.advance(end);
+        if end > self.row_start {
+            self.emit_row(end);
+        }
+        self.integrate_gauge(end);
+        self.sink.finish();
+        let span = end.saturating_sub(self.setup.warmup);
+        let latency = (self.hist.len() > 0).then(|| {
+            let ms = |v: u64| self.hist.median_equivalent(v) as f64 / 1000.0;
+            LatencySummary {
+                p50: ms(self.hist.value_at_quantile(0.5)),
+                p90: ms(self.hist.value_at_quantile(0.9)),
+                p99: ms(self.hist.value_at_quantile(0.99)),
+                max: self.hist.max() as f64 / 1000.0,
+                mean: self.latency_sum_ns as f64 / self.totals.succeeded as f64 / 1e6,
+            }
+        });
+        let capacity = CapacitySummary {
+            min_healthy: self.min_healthy.min(self.healthy_total),
+            mean_healthy: if span > 0 {
+                self.healthy_integral as f64 / span as f64
+            } else {
+                f64::from(self.healthy_total)
+            },
+            zero_healthy_s: crate::engine::as_secs_f64(self.zero_healthy_ns),
+            zero_healthy_fraction: if span > 0 {
+                self.zero_healthy_ns as f64 / span as f64
+            } else {
+                0.0
+            },
+        };
+        let faults = self.faults.iter().map(FaultTracker::outcome).collect();
+        MetricsReport {
+            counts: self.totals,
+            attempts: self.attempts,
+            in_flight,
+            latency,
+            capacity,
+            faults,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

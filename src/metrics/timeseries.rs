@@ -1,0 +1,40 @@
+//! Closed time buckets and where they go.
+
+use super::Counts;
+use crate::engine::SimTime;
+
+/// One closed bucket of `timeseries.csv`. Issued requests count in the bucket
+/// of their issue, outcomes in the bucket of their completion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub start: SimTime,
+    pub end: SimTime,
+    pub counts: Counts,
+    pub p50_ms: Option<f64>,
+    pub p90_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub max_ms: Option<f64>,
+    /// Healthy targets per AZ at the end of the bucket (LB's view).
+    pub healthy: Vec<u32>,
+}
+
+/// Receives rows as they close, so the recorder keeps none of them.
+pub trait RowSink {
+    fn row(&mut self, row: &Row);
+    fn finish(&mut self) {}
+}
+
+/// Discards rows (benchmarks, sweeps).
+pub struct NullSink;
+impl RowSink for NullSink {
+    fn row(&mut self, _: &Row) {}
+}
+
+/// Keeps rows in memory (tests, small runs).
+#[derive(Default)]
+pub struct VecSink(pub std::rc::Rc<std::cell::RefCell<Vec<Row>>>);
+impl RowSink for VecSink {
+    fn row(&mut self, row: &Row) {
+        self.0.borrow_mut().push(row.clone());
+    }
+}
