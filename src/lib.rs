@@ -3,3 +3,5 @@
 pub mod engine;
 pub mod scenario;
 pub mod metrics;
+pub mod model;
+pub mod report;

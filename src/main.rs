@@ -1,1 +1,195 @@
-fn main() {}
+//! `sim`: the command line. Parses arguments, calls the library, prints.
+//! Exit codes: 0 success, 2 bad input or usage (messages on stderr).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+
+use failover_sim::metrics::NullSink;
+use failover_sim::report::{self, text};
+use failover_sim::scenario::{self, Scenario};
+
+/// Deterministic discrete-event simulator of multi-AZ failover architectures.
+#[derive(Parser)]
+#[command(name = "sim", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario and write summary.json and timeseries.csv.
+    Run(RunArgs),
+    /// Check a scenario file (and overrides) without running it.
+    Validate(ScenarioArgs),
+    /// Measure simulation speed: events/s, simulated requests/s, peak memory.
+    Bench(BenchArgs),
+}
+
+#[derive(Args)]
+struct ScenarioArgs {
+    /// Scenario YAML file.
+    file: PathBuf,
+    /// Override a scenario field, e.g. --set workload.rate=2000/s (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    scenario: ScenarioArgs,
+    /// Seed of every random stream (default: the scenario's `seed`).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Folder for results; the run writes into OUT/<scenario name>/.
+    #[arg(long, default_value = "output")]
+    out: PathBuf,
+    /// Also write events.jsonl: every fault, status, health and DNS change.
+    #[arg(long)]
+    trace: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Scenario to time (default: the built-in az-outage scenario).
+    file: Option<PathBuf>,
+    /// Multiply the simulated duration (e.g. 10 to check memory stays flat).
+    #[arg(long, default_value_t = 1)]
+    scale: u32,
+    /// Timed repetitions; the best is reported.
+    #[arg(long, default_value_t = 3)]
+    repeat: u32,
+    /// Override a scenario field (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+}
+
+/// The az-outage scenario shipped with the binary, so `sim bench` works anywhere.
+const AZ_OUTAGE: &str = include_str!("../scenarios/az-outage.yaml");
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run(args),
+        Command::Validate(args) => validate(args),
+        Command::Bench(args) => bench(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load(file: &Path, set: &[String]) -> Result<Scenario, String> {
+    scenario::load_file(file, set).map_err(|e| e.to_string())
+}
+
+fn run(args: RunArgs) -> Result<(), String> {
+    let mut s = load(&args.scenario.file, &args.scenario.set)?;
+    if let Some(seed) = args.seed {
+        s.seed = seed;
+    }
+    let started = Instant::now();
+    let (summary, output, files) =
+        report::run_to_dir(&s, &args.out, args.trace).map_err(|e| e.to_string())?;
+    if !args.quiet {
+        let wall = started.elapsed().as_secs_f64();
+        print!("{}", text::render(&summary));
+        println!(
+            "  wall time     {:.2} s ({:.1} M events/s)",
+            wall,
+            output.events_processed as f64 / wall / 1e6
+        );
+        let mut names = vec!["summary.json", "timeseries.csv"];
+        if files.events.is_some() {
+            names.push("events.jsonl");
+        }
+        println!("  wrote         {}/ ({})", files.dir.display(), names.join(", "));
+        println!(
+            "  repeat with   sim run {} --seed {}",
+            args.scenario.file.display(),
+            s.seed
+        );
+    }
+    Ok(())
+}
+
+fn validate(args: ScenarioArgs) -> Result<(), String> {
+    let s = load(&args.file, &args.set)?;
+    println!(
+        "{}: ok ({}, {} AZs, {} instances, {} faults, {} simulated)",
+        args.file.display(),
+        s.name,
+        s.azs.len(),
+        s.instance_count(),
+        s.faults.len(),
+        text::human_secs(failover_sim::engine::as_secs_f64(s.duration))
+    );
+    Ok(())
+}
+
+/// Peak resident memory of this process (Linux), in MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn bench(args: BenchArgs) -> Result<(), String> {
+    // Count every request: no warm-up.
+    let mut set = vec!["warmup=0s".to_string()];
+    set.extend(args.set.iter().cloned());
+    let mut s = match &args.file {
+        Some(f) => load(f, &set)?,
+        None => scenario::load_str(AZ_OUTAGE, "az-outage.yaml (built in)", "az-outage", &set)
+            .map_err(|e| e.to_string())?,
+    };
+    if args.scale == 0 || args.repeat == 0 {
+        return Err("--scale and --repeat must be at least 1".into());
+    }
+    s.duration = s.duration.saturating_mul(u64::from(args.scale));
+    let mut best = f64::INFINITY;
+    let mut last = None;
+    for _ in 0..args.repeat {
+        let t = Instant::now();
+        let out = failover_sim::model::simulate(&s, Box::new(NullSink), None);
+        best = best.min(t.elapsed().as_secs_f64());
+        last = Some(out);
+    }
+    let out = last.expect("repeat >= 1");
+    let reqs = out.metrics.counts.issued as f64;
+    println!(
+        "bench {}: {} simulated, best of {}",
+        s.name,
+        text::human_secs(failover_sim::engine::as_secs_f64(s.duration)),
+        args.repeat
+    );
+    println!("  wall time           {best:.3} s");
+    println!(
+        "  events              {} ({:.2} M events/s, {:.0} ns/event)",
+        text::grouped(out.events_processed),
+        out.events_processed as f64 / best / 1e6,
+        best * 1e9 / out.events_processed as f64
+    );
+    println!(
+        "  simulated requests  {} ({:.2} M requests/s)",
+        text::grouped(out.metrics.counts.issued),
+        reqs / best / 1e6
+    );
+    match peak_rss_mib() {
+        Some(m) => println!("  peak memory (RSS)   {m:.1} MiB"),
+        None => println!("  peak memory (RSS)   unavailable on this platform"),
+    }
+    Ok(())
+}

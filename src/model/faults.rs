@@ -1,0 +1,216 @@
+//! Injected faults (fixed times from the scenario) and the random failure
+//! process of each instance (exponential time to failure and to repair).
+
+use rand_distr::{Distribution, Exp};
+
+use super::load_balancer::Health;
+use super::{Event, Sim, trace::TraceEvent};
+use crate::engine::SimTime;
+use crate::scenario::{FaultKind, LatencyTarget, Scenario};
+
+/// Per-fault bookkeeping.
+#[derive(Debug, Clone)]
+struct Active {
+    /// Instances (= targets) the fault acts on.
+    targets: Vec<u32>,
+    /// The metrics tracker, once started.
+    tracker: Option<usize>,
+    ended: bool,
+}
+
+pub(crate) struct FaultState {
+    faults: Vec<Active>,
+    /// How long after a fault's start its effect must show in completions
+    /// before it is declared masked.
+    horizon: SimTime,
+}
+
+impl FaultState {
+    pub(crate) fn new(s: &Scenario) -> FaultState {
+        let per = s.app.instances_per_az;
+        let faults = s
+            .faults
+            .iter()
+            .map(|f| {
+                let az_targets =
+                    |az: usize| (0..per).map(move |k| (az as u32) * per + k).collect();
+                let targets = match f.kind {
+                    FaultKind::InstanceCrash { instance } | FaultKind::InstanceHang { instance } => {
+                        vec![instance as u32]
+                    }
+                    FaultKind::AzOutage { az } => az_targets(az),
+                    FaultKind::Latency { target, .. } => match target {
+                        LatencyTarget::Az(az) => az_targets(az),
+                        LatencyTarget::Instance(i) => vec![i as u32],
+                    },
+                };
+                Active {
+                    targets,
+                    tracker: None,
+                    ended: false,
+                }
+            })
+            .collect();
+        // Worst case for a request started at the fault: every attempt times
+        // out after a connect penalty, with backoffs between; then one window.
+        let w = &s.workload;
+        let attempts = SimTime::from(w.retries) + 1;
+        let horizon = s.metrics.window
+            + attempts * (w.timeout + w.connect_timeout)
+            + SimTime::from(w.retries) * w.retry_backoff;
+        FaultState { faults, horizon }
+    }
+
+    /// The metrics tracker of each scenario fault, if it started.
+    pub(crate) fn trackers(&self) -> Vec<Option<usize>> {
+        self.faults.iter().map(|f| f.tracker).collect()
+    }
+}
+
+impl Sim<'_> {
+    pub(super) fn start_faults(&mut self) {
+        for (i, f) in self.s.faults.iter().enumerate() {
+            if f.at < self.s.duration {
+                self.sched.at(f.at, Event::FaultStart { fault: i as u32 });
+            }
+        }
+        if let Some(rf) = self.s.app.failures {
+            let exp = Exp::new(1.0 / rf.mtbf as f64).expect("mtbf > 0 validated");
+            for inst in 0..self.instances.len() {
+                let t = exp.sample(&mut self.failure_rngs[inst]).round() as SimTime;
+                self.sched.after(t, Event::RandomFailure { inst: inst as u32 });
+            }
+        }
+    }
+
+    pub(super) fn on_fault_start(&mut self, fault: u32) {
+        let now = self.now();
+        let f = &self.s.faults[fault as usize];
+        self.apply_fault(f.kind, true);
+        let tracker = self.metrics.fault_started(now, self.faults.horizon);
+        self.faults.faults[fault as usize].tracker = Some(tracker);
+        self.trace.emit(now, || TraceEvent::FaultStart {
+            fault: fault as usize,
+            kind: f.kind.name(),
+        });
+        if let Some(d) = f.duration {
+            self.sched.after(d, Event::FaultEnd { fault });
+        }
+    }
+
+    pub(super) fn on_fault_end(&mut self, fault: u32) {
+        let now = self.now();
+        let f = &self.s.faults[fault as usize];
+        self.apply_fault(f.kind, false);
+        self.faults.faults[fault as usize].ended = true;
+        self.trace.emit(now, || TraceEvent::FaultEnd {
+            fault: fault as usize,
+            kind: f.kind.name(),
+        });
+        self.check_capacity(fault as usize);
+    }
+
+    /// Starts (`on`) or ends one fault's effect.
+    fn apply_fault(&mut self, kind: FaultKind, on: bool) {
+        let step = |v: &mut u16| {
+            if on {
+                *v += 1
+            } else {
+                *v -= 1
+            }
+        };
+        match kind {
+            FaultKind::InstanceCrash { instance } => {
+                step(&mut self.instances[instance].crashed);
+                self.refresh_instance(instance as u32);
+            }
+            FaultKind::InstanceHang { instance } => {
+                step(&mut self.instances[instance].hung);
+                self.refresh_instance(instance as u32);
+            }
+            FaultKind::AzOutage { az } => {
+                for inst in 0..self.instances.len() {
+                    if self.instances[inst].az == az {
+                        step(&mut self.instances[inst].off);
+                        self.refresh_instance(inst as u32);
+                    }
+                }
+                self.lb_node_power(az, on);
+            }
+            FaultKind::Latency { target, extra } => {
+                for inst in 0..self.instances.len() {
+                    let hit = match target {
+                        LatencyTarget::Az(az) => self.instances[inst].az == az,
+                        LatencyTarget::Instance(i) => i == inst,
+                    };
+                    if hit {
+                        let i = &mut self.instances[inst];
+                        i.extra_latency = if on {
+                            i.extra_latency + extra
+                        } else {
+                            i.extra_latency - extra
+                        };
+                    }
+                }
+            }
+        }
+    }
+
+    /// The LB marked `target` unhealthy: the first detection of the faults
+    /// acting on it.
+    pub(super) fn faults_notice_unhealthy(&mut self, target: u32) {
+        let now = self.now();
+        for f in &self.faults.faults {
+            if let Some(id) = f.tracker
+                && f.targets.contains(&target)
+            {
+                self.metrics.fault(id).detected(now);
+            }
+        }
+    }
+
+    /// The LB marked `target` healthy: maybe a fault's capacity is back.
+    pub(super) fn faults_notice_healthy(&mut self, target: u32) {
+        for k in 0..self.faults.faults.len() {
+            if self.faults.faults[k].targets.contains(&target) {
+                self.check_capacity(k);
+            }
+        }
+    }
+
+    fn check_capacity(&mut self, k: usize) {
+        let f = &self.faults.faults[k];
+        let (Some(id), true) = (f.tracker, f.ended) else {
+            return;
+        };
+        if f
+            .targets
+            .iter()
+            .all(|&t| self.lb.health(t) == Health::Healthy)
+            && !self.metrics.fault(id).is_capacity_restored()
+        {
+            let now = self.now();
+            self.metrics.fault(id).capacity_restored(now);
+        }
+    }
+
+    pub(super) fn on_random_failure(&mut self, inst: u32) {
+        let rf = self.s.app.failures.expect("scheduled only with failures");
+        self.instances[inst as usize].random_down = true;
+        self.refresh_instance(inst);
+        let repair = Exp::new(1.0 / rf.mttr as f64).expect("mttr > 0 validated");
+        let t = repair.sample(&mut self.failure_rngs[inst as usize]);
+        self.sched
+            .after(t.round() as SimTime, Event::RandomRepair { inst });
+    }
+
+    pub(super) fn on_random_repair(&mut self, inst: u32) {
+        let rf = self.s.app.failures.expect("scheduled only with failures");
+        self.instances[inst as usize].random_down = false;
+        self.refresh_instance(inst);
+        let fail = Exp::new(1.0 / rf.mtbf as f64).expect("mtbf > 0 validated");
+        let t = fail.sample(&mut self.failure_rngs[inst as usize]);
+        self.sched
+            .after(t.round() as SimTime, Event::RandomFailure { inst });
+    }
+}

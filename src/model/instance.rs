@@ -1,0 +1,278 @@
+//! App instances: `workers` parallel slots, a bounded FIFO queue, and a
+//! status derived from what is currently done to the instance (power off,
+//! crash, hang, boot), so overlapping faults compose instead of fighting.
+
+use std::collections::VecDeque;
+
+use super::{Event, Sim, trace::TraceEvent};
+use crate::engine::SimTime;
+use crate::metrics::DropReason;
+use crate::scenario::App;
+
+/// What an instance does with a request that reaches it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Serves requests.
+    Up,
+    /// Process starting: the port is closed, connections are refused.
+    Booting,
+    /// Accepts connections, never answers.
+    Hung,
+    /// Process dead, host up: connections are refused.
+    Crashed,
+    /// No power: nothing answers, not even a refusal.
+    Off,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Up => "up",
+            Status::Booting => "booting",
+            Status::Hung => "hung",
+            Status::Crashed => "crashed",
+            Status::Off => "off",
+        }
+    }
+
+    fn is_down(self) -> bool {
+        matches!(self, Status::Crashed | Status::Off)
+    }
+}
+
+/// A request attempt held by an instance.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Job {
+    pub req: u32,
+    pub attempt: u32,
+    pub demand: SimTime,
+}
+
+/// One app instance.
+#[derive(Debug, Clone)]
+pub(crate) struct Instance {
+    pub az: usize,
+    /// Active power-off faults (AZ outages).
+    pub off: u16,
+    /// Active crash faults.
+    pub crashed: u16,
+    /// Active hang faults.
+    pub hung: u16,
+    /// Down from the random failure process.
+    pub random_down: bool,
+    booting: bool,
+    pub status: Status,
+    /// Bumped whenever scheduled completions become void.
+    pub epoch: u32,
+    slots: Vec<Option<Job>>,
+    free_slots: Vec<u32>,
+    queue: VecDeque<Job>,
+    queue_capacity: usize,
+    /// Added to every response and health check (latency faults).
+    pub extra_latency: SimTime,
+}
+
+impl Instance {
+    pub(crate) fn new(az: usize, app: &App) -> Instance {
+        let workers = app.workers as usize;
+        Instance {
+            az,
+            off: 0,
+            crashed: 0,
+            hung: 0,
+            random_down: false,
+            booting: false,
+            status: Status::Up,
+            epoch: 0,
+            slots: vec![None; workers],
+            free_slots: (0..workers as u32).rev().collect(),
+            queue: VecDeque::new(),
+            queue_capacity: app.queue_capacity as usize,
+            extra_latency: 0,
+        }
+    }
+
+    fn derived_status(&self) -> Status {
+        if self.off > 0 {
+            Status::Off
+        } else if self.crashed > 0 || self.random_down {
+            Status::Crashed
+        } else if self.booting {
+            Status::Booting
+        } else if self.hung > 0 {
+            Status::Hung
+        } else {
+            Status::Up
+        }
+    }
+
+    /// Removes every job (queued and in service).
+    fn take_jobs(&mut self) -> Vec<Job> {
+        let mut jobs: Vec<Job> = self.queue.drain(..).collect();
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            if let Some(job) = slot.take() {
+                jobs.push(job);
+                self.free_slots.push(i as u32);
+            }
+        }
+        jobs
+    }
+}
+
+impl Sim<'_> {
+    pub(super) fn on_at_instance(&mut self, inst: u32, req: u32, attempt: u32) {
+        if !self.clients.is_live(req, attempt) {
+            return; // The client gave up before the request arrived.
+        }
+        let demand = self.clients.get(req).demand;
+        let job = Job { req, attempt, demand };
+        let latency = self.s.network.latency;
+        let i = &mut self.instances[inst as usize];
+        match i.status {
+            Status::Up => {
+                if let Some(slot) = i.free_slots.pop() {
+                    self.start_job(inst, slot, job);
+                } else if i.queue.len() < i.queue_capacity {
+                    i.queue.push_back(job);
+                } else {
+                    self.fail_later(req, attempt, latency, DropReason::QueueFull);
+                }
+            }
+            Status::Hung => {
+                if i.queue.len() < i.queue_capacity {
+                    i.queue.push_back(job);
+                } else {
+                    self.fail_later(req, attempt, latency, DropReason::QueueFull);
+                }
+            }
+            Status::Booting | Status::Crashed => {
+                self.fail_later(req, attempt, latency, DropReason::ConnectionReset)
+            }
+            Status::Off => {} // Silence: the client's timeout decides.
+        }
+    }
+
+    fn start_job(&mut self, inst: u32, slot: u32, job: Job) {
+        let i = &mut self.instances[inst as usize];
+        i.slots[slot as usize] = Some(job);
+        let epoch = i.epoch;
+        self.sched
+            .after(job.demand, Event::ServiceDone { inst, slot, epoch });
+    }
+
+    pub(super) fn on_service_done(&mut self, inst: u32, slot: u32, epoch: u32) {
+        let i = &mut self.instances[inst as usize];
+        if epoch != i.epoch {
+            return;
+        }
+        let job = i.slots[slot as usize]
+            .take()
+            .expect("a current-epoch completion has its job");
+        let extra = i.extra_latency;
+        let next = i.queue.pop_front();
+        if self.clients.is_live(job.req, job.attempt) {
+            let ev = Event::Response {
+                req: job.req,
+                attempt: job.attempt,
+            };
+            let latency = self.s.network.latency;
+            if extra == 0 {
+                self.sched.after_on(self.lanes.hop, latency, ev);
+            } else {
+                self.sched.after(latency + extra, ev);
+            }
+        }
+        match next {
+            Some(job) => self.start_job(inst, slot, job),
+            None => self.instances[inst as usize].free_slots.push(slot),
+        }
+    }
+
+    /// Serves queued jobs on free workers (after a hang or a boot).
+    fn fill_workers(&mut self, inst: u32) {
+        loop {
+            let i = &mut self.instances[inst as usize];
+            if i.queue.is_empty() {
+                return;
+            }
+            let Some(slot) = i.free_slots.pop() else {
+                return;
+            };
+            let job = i.queue.pop_front().expect("checked non-empty");
+            self.start_job(inst, slot, job);
+        }
+    }
+
+    /// Resets every job of `inst`: their clients see a closed connection.
+    pub(super) fn reset_jobs(&mut self, inst: u32) {
+        let latency = self.s.network.latency;
+        for job in self.instances[inst as usize].take_jobs() {
+            self.fail_later(job.req, job.attempt, latency, DropReason::ConnectionReset);
+        }
+    }
+
+    /// Re-derives the instance's status after its flags changed and applies
+    /// the transition.
+    pub(super) fn refresh_instance(&mut self, inst: u32) {
+        let (old, new) = {
+            let i = &mut self.instances[inst as usize];
+            // Leaving a down state starts a boot (power-on or restart).
+            let new = i.derived_status();
+            if i.status.is_down() && !new.is_down() && self.s.app.boot_time > 0 {
+                i.booting = true;
+            }
+            (i.status, i.derived_status())
+        };
+        if old == new {
+            return;
+        }
+        let i = &mut self.instances[inst as usize];
+        i.status = new;
+        i.epoch = i.epoch.wrapping_add(1);
+        let epoch = i.epoch;
+        match new {
+            Status::Off => {
+                // Power loss: work vanishes silently; clients time out.
+                i.booting = false;
+                let _ = i.take_jobs();
+            }
+            Status::Crashed => {
+                i.booting = false;
+                self.reset_jobs(inst);
+            }
+            Status::Booting => {
+                self.sched
+                    .after(self.s.app.boot_time, Event::BootDone { inst, epoch });
+            }
+            Status::Hung => {} // Jobs stay, frozen; completions are void.
+            Status::Up => {
+                if old == Status::Hung {
+                    // The process resumes: frozen jobs start over.
+                    let frozen: Vec<(u32, Job)> = i
+                        .slots
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(s, j)| j.map(|j| (s as u32, j)))
+                        .collect();
+                    for (slot, job) in frozen {
+                        self.start_job(inst, slot, job);
+                    }
+                }
+                self.fill_workers(inst);
+            }
+        }
+        let now = self.now();
+        self.trace.emit(now, || TraceEvent::InstanceStatus {
+            instance: self.s.instance_name(inst as usize),
+            status: new.name(),
+        });
+    }
+
+    pub(super) fn on_boot_done(&mut self, inst: u32, epoch: u32) {
+        let i = &mut self.instances[inst as usize];
+        if i.epoch == epoch && i.booting {
+            i.booting = false;
+            self.refresh_instance(inst);
+        }
+    }
+}

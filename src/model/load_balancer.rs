@@ -1,0 +1,385 @@
+//! The load balancer: one node per AZ reached through DNS, a target per
+//! instance with ALB-style health checks, routing, fail-open, and connection
+//! draining (deregistration delay) for targets taken out of service.
+
+use rand::Rng;
+
+use super::instance::Status;
+use super::topology::Topology;
+use super::{Event, Sim, trace::TraceEvent};
+use crate::engine::{SimTime, Stream, stream};
+use crate::scenario::{Algorithm, Scenario};
+
+/// The LB's verdict on a target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    Healthy,
+    Unhealthy,
+}
+
+impl Health {
+    pub fn name(self) -> &'static str {
+        match self {
+            Health::Healthy => "healthy",
+            Health::Unhealthy => "unhealthy",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Target {
+    az: usize,
+    health: Health,
+    ok_run: u32,
+    fail_run: u32,
+    /// Attempts routed here and not finished (for least_outstanding).
+    outstanding: u32,
+    /// Bumped at each health change; stale drain timers compare it.
+    health_epoch: u32,
+}
+
+#[derive(Debug, Clone)]
+struct Node {
+    az: usize,
+    /// Active power-off faults of the node's AZ.
+    down: u16,
+    /// Targets this node may route to (from the topology), ascending.
+    targets: Vec<u32>,
+    /// The healthy subset of `targets`, ascending.
+    healthy: Vec<u32>,
+    cursor: usize,
+    /// When DNS stopped returning this node; clients' caches then expire
+    /// uniformly over one TTL.
+    dns_removed_at: Option<SimTime>,
+}
+
+/// Load balancer state.
+pub(crate) struct LoadBalancer {
+    nodes: Vec<Node>,
+    targets: Vec<Target>,
+    algorithm: Algorithm,
+    fail_open: bool,
+    dns_ttl: SimTime,
+    routing_rng: Stream,
+    /// Scratch buffer for weighted node choice, reused to avoid allocation.
+    weights: Vec<f64>,
+}
+
+impl LoadBalancer {
+    pub(crate) fn new(s: &Scenario, topo: &Topology) -> LoadBalancer {
+        let per = s.app.instances_per_az as usize;
+        let targets = (0..s.instance_count())
+            .map(|id| Target {
+                az: id / per,
+                // The initial fleet starts in service.
+                health: Health::Healthy,
+                ok_run: 0,
+                fail_run: 0,
+                outstanding: 0,
+                health_epoch: 0,
+            })
+            .collect();
+        let nodes = (0..s.azs.len())
+            .map(|az| {
+                let targets = topo.targets_of(az);
+                Node {
+                    az,
+                    down: 0,
+                    healthy: targets.clone(),
+                    targets,
+                    cursor: 0,
+                    dns_removed_at: None,
+                }
+            })
+            .collect();
+        let mut lb = LoadBalancer {
+            nodes,
+            targets,
+            algorithm: s.load_balancer.algorithm,
+            fail_open: s.load_balancer.fail_open,
+            dns_ttl: s.load_balancer.dns_ttl,
+            routing_rng: stream(s.seed, "lb.routing"),
+            weights: Vec::with_capacity(s.azs.len()),
+        };
+        lb.refresh_dns(0);
+        lb
+    }
+
+    /// Healthy targets per AZ.
+    pub(crate) fn healthy_per_az(&self) -> Vec<u32> {
+        let mut out = vec![0; self.nodes.len()];
+        for t in &self.targets {
+            if t.health == Health::Healthy {
+                out[t.az] += 1;
+            }
+        }
+        out
+    }
+
+    pub(crate) fn health(&self, target: u32) -> Health {
+        self.targets[target as usize].health
+    }
+
+    /// An attempt routed to `target` ended.
+    #[inline]
+    pub(crate) fn finished(&mut self, target: u32) {
+        let t = &mut self.targets[target as usize];
+        t.outstanding = t.outstanding.saturating_sub(1);
+    }
+
+    /// The node a client's attempt reaches, and the connect-timeout penalty
+    /// it paid on a dead node on the way; `None` if no node is up.
+    pub(crate) fn pick_node(
+        &mut self,
+        now: SimTime,
+        connect_timeout: SimTime,
+        rng: &mut Stream,
+    ) -> Option<(usize, SimTime)> {
+        let n = self.nodes.len();
+        let chosen = if n == 1 {
+            0
+        } else if self.nodes.iter().all(|x| x.dns_removed_at.is_none()) {
+            rng.random_range(0..n)
+        } else {
+            self.weighted_node(now, rng)
+        };
+        if self.nodes[chosen].down == 0 {
+            return Some((chosen, 0));
+        }
+        // A dead node: the client's connect times out and it tries another
+        // address from its DNS answer.
+        let up = self.nodes.iter().filter(|x| x.down == 0).count();
+        if up == 0 {
+            return None;
+        }
+        let k = rng.random_range(0..up);
+        let idx = (0..n)
+            .filter(|&i| self.nodes[i].down == 0)
+            .nth(k)
+            .expect("k < up");
+        Some((idx, connect_timeout))
+    }
+
+    fn weighted_node(&mut self, now: SimTime, rng: &mut Stream) -> usize {
+        let ttl = self.dns_ttl as f64;
+        let all_removed = self.nodes.iter().all(|x| x.dns_removed_at.is_some());
+        self.weights.clear();
+        for node in &self.nodes {
+            let w = match node.dns_removed_at {
+                // With every node out of DNS, Route 53 answers with all of them.
+                _ if all_removed => 1.0,
+                None => 1.0,
+                Some(at) if ttl > 0.0 => (1.0 - (now - at) as f64 / ttl).max(0.0),
+                Some(_) => 0.0,
+            };
+            self.weights.push(w);
+        }
+        let total: f64 = self.weights.iter().sum();
+        let mut u = rng.random::<f64>() * total;
+        for (i, w) in self.weights.iter().enumerate() {
+            if u < *w {
+                return i;
+            }
+            u -= w;
+        }
+        // Rounding left u at the top: the last node with weight.
+        self.weights
+            .iter()
+            .rposition(|w| *w > 0.0)
+            .expect("some node has weight")
+    }
+
+    /// The target node `node` sends an attempt to, or `None` (503).
+    pub(crate) fn route(&mut self, node: usize) -> Option<u32> {
+        let nd = &mut self.nodes[node];
+        let set = if !nd.healthy.is_empty() {
+            &nd.healthy
+        } else if self.fail_open {
+            // ALB: with no healthy target, route to all of them.
+            &nd.targets
+        } else {
+            return None;
+        };
+        let len = set.len();
+        if len == 0 {
+            return None;
+        }
+        let target = match self.algorithm {
+            Algorithm::RoundRobin => {
+                nd.cursor = (nd.cursor + 1) % len;
+                set[nd.cursor]
+            }
+            Algorithm::Random => set[self.routing_rng.random_range(0..len)],
+            Algorithm::LeastOutstanding => {
+                // Lowest outstanding count; ties broken by a rotating start
+                // so equal targets share the load.
+                nd.cursor = (nd.cursor + 1) % len;
+                let mut best = set[nd.cursor];
+                let mut best_n = self.targets[best as usize].outstanding;
+                for k in 1..len {
+                    let t = set[(nd.cursor + k) % len];
+                    let o = self.targets[t as usize].outstanding;
+                    if o < best_n {
+                        best = t;
+                        best_n = o;
+                    }
+                }
+                best
+            }
+        };
+        self.targets[target as usize].outstanding += 1;
+        Some(target)
+    }
+
+    /// Applies DNS failover: a node leaves DNS when it is down or its AZ has
+    /// no healthy target (ELB DNS failover threshold 1), and returns when not.
+    fn refresh_dns(&mut self, now: SimTime) -> Vec<(usize, bool)> {
+        let healthy = self.healthy_per_az();
+        let mut changes = Vec::new();
+        for node in &mut self.nodes {
+            let serve = node.down == 0 && healthy[node.az] > 0;
+            match (serve, node.dns_removed_at) {
+                (false, None) => {
+                    node.dns_removed_at = Some(now);
+                    changes.push((node.az, false));
+                }
+                (true, Some(_)) => {
+                    node.dns_removed_at = None;
+                    changes.push((node.az, true));
+                }
+                _ => {}
+            }
+        }
+        changes
+    }
+
+    fn rebuild_healthy(&mut self) {
+        for node in &mut self.nodes {
+            node.healthy.clear();
+            for &t in &node.targets {
+                if self.targets[t as usize].health == Health::Healthy {
+                    node.healthy.push(t);
+                }
+            }
+            if node.cursor >= node.healthy.len().max(1) {
+                node.cursor = 0;
+            }
+        }
+    }
+}
+
+impl Sim<'_> {
+    pub(super) fn start_health_checks(&mut self) {
+        let mut phase_rng = stream(self.s.seed, "lb.health_phase");
+        let interval = self.s.load_balancer.health_check.interval;
+        for target in 0..self.instances.len() as u32 {
+            // Checks of different targets are not synchronised.
+            let first = phase_rng.random_range(0..interval);
+            self.sched.after(first, Event::HealthCheck { target });
+        }
+    }
+
+    pub(super) fn on_health_check(&mut self, target: u32) {
+        let hc = &self.s.load_balancer.health_check;
+        self.sched
+            .after(hc.interval, Event::HealthCheck { target });
+        let i = &self.instances[target as usize];
+        let rtt = 2 * self.s.network.latency;
+        let (ok, delay) = match i.status {
+            Status::Up => {
+                let answer = rtt + i.extra_latency;
+                if answer < hc.timeout {
+                    (true, answer)
+                } else {
+                    (false, hc.timeout)
+                }
+            }
+            Status::Booting | Status::Crashed => (false, rtt.min(hc.timeout)),
+            Status::Hung | Status::Off => (false, hc.timeout),
+        };
+        self.sched
+            .after(delay, Event::HealthResult { target, ok });
+    }
+
+    pub(super) fn on_health_result(&mut self, target: u32, ok: bool) {
+        let hc = &self.s.load_balancer.health_check;
+        let t = &mut self.lb.targets[target as usize];
+        let new = if ok {
+            t.ok_run += 1;
+            t.fail_run = 0;
+            (t.health != Health::Healthy && t.ok_run >= hc.healthy_threshold)
+                .then_some(Health::Healthy)
+        } else {
+            t.fail_run += 1;
+            t.ok_run = 0;
+            (t.health != Health::Unhealthy && t.fail_run >= hc.unhealthy_threshold)
+                .then_some(Health::Unhealthy)
+        };
+        if let Some(h) = new {
+            self.set_health(target, h);
+        }
+    }
+
+    /// Changes a target's health and everything that follows from it.
+    pub(super) fn set_health(&mut self, target: u32, health: Health) {
+        let now = self.now();
+        let t = &mut self.lb.targets[target as usize];
+        if t.health == health {
+            return;
+        }
+        t.health = health;
+        t.health_epoch = t.health_epoch.wrapping_add(1);
+        let (az, health_epoch) = (t.az, t.health_epoch);
+        self.lb.rebuild_healthy();
+        let count = self.lb.healthy_per_az()[az];
+        self.metrics.set_healthy(now, az, count);
+        self.trace.emit(now, || TraceEvent::TargetHealth {
+            instance: self.s.instance_name(target as usize),
+            health: health.name(),
+        });
+        match health {
+            Health::Unhealthy => {
+                self.sched.after(
+                    self.s.load_balancer.deregistration_delay,
+                    Event::DrainExpired {
+                        target,
+                        health_epoch,
+                    },
+                );
+                self.faults_notice_unhealthy(target);
+            }
+            Health::Healthy => self.faults_notice_healthy(target),
+        }
+        self.refresh_dns();
+    }
+
+    /// Re-evaluates DNS membership of the LB nodes and traces changes.
+    pub(super) fn refresh_dns(&mut self) {
+        let now = self.now();
+        for (az, in_dns) in self.lb.refresh_dns(now) {
+            self.trace.emit(now, || TraceEvent::Dns {
+                lb_node: self.s.azs[az].clone(),
+                in_dns,
+            });
+        }
+    }
+
+    /// Marks the LB node of `az` down (`delta` 1) or back (`delta` -1).
+    pub(super) fn lb_node_power(&mut self, az: usize, down: bool) {
+        let node = &mut self.lb.nodes[az];
+        if down {
+            node.down += 1;
+        } else {
+            node.down -= 1;
+        }
+        self.refresh_dns();
+    }
+
+    pub(super) fn on_drain_expired(&mut self, target: u32, health_epoch: u32) {
+        let t = &self.lb.targets[target as usize];
+        if t.health == Health::Unhealthy && t.health_epoch == health_epoch {
+            // Deregistration delay over: the LB closes what is still open.
+            self.reset_jobs(target);
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! The actors of a multi-AZ web tier and the event loop that drives them.
+//!
+//! One `Sim` owns every actor; each actor's state and handlers live in their
+//! own file (`client`, `load_balancer`, `instance`, `faults`). Events are a
+//! closed, `Copy` enum: no allocation per event. Timers that are often
+//! obsolete (client timeouts, service completions of a crashed instance) are
+//! cancelled lazily: each carries a generation or epoch that the handler
+//! compares with the current one.
+
+mod client;
+mod faults;
+mod instance;
+mod load_balancer;
+pub mod topology;
+mod trace;
+
+use std::io::Write;
+
+use crate::engine::{Lane, Scheduler, SimTime, Stream, Traced, stream};
+use crate::metrics::{DropReason, FaultOutcome, MetricsReport, MetricsSetup, Recorder, RowSink};
+use crate::scenario::Scenario;
+
+use client::Clients;
+use faults::FaultState;
+use instance::Instance;
+use load_balancer::LoadBalancer;
+pub use topology::Topology;
+pub use trace::TraceEvent;
+
+/// Every event of the model.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Event {
+    /// The next client request arrives.
+    Arrival,
+    /// An attempt reaches an instance.
+    AtInstance { inst: u32, req: u32, attempt: u32 },
+    /// A worker slot of an instance finishes its job (if `epoch` is current).
+    ServiceDone { inst: u32, slot: u32, epoch: u32 },
+    /// A response reaches the client.
+    Response { req: u32, attempt: u32 },
+    /// An attempt failed with a known reason (reset, 503, queue full).
+    AttemptFailed {
+        req: u32,
+        attempt: u32,
+        reason: DropReason,
+    },
+    /// The client's per-attempt timeout.
+    Timeout { req: u32, attempt: u32 },
+    /// The client retries after its backoff.
+    Retry { req: u32 },
+    /// The LB starts a health check of a target.
+    HealthCheck { target: u32 },
+    /// The health check's verdict reaches the LB.
+    HealthResult { target: u32, ok: bool },
+    /// Connections to an unhealthy target are closed (deregistration delay).
+    DrainExpired { target: u32, health_epoch: u32 },
+    FaultStart { fault: u32 },
+    FaultEnd { fault: u32 },
+    RandomFailure { inst: u32 },
+    RandomRepair { inst: u32 },
+    BootDone { inst: u32, epoch: u32 },
+    End,
+}
+
+impl Traced for Event {
+    fn kind(&self) -> u16 {
+        match self {
+            Event::Arrival => 0,
+            Event::AtInstance { .. } => 1,
+            Event::ServiceDone { .. } => 2,
+            Event::Response { .. } => 3,
+            Event::AttemptFailed { .. } => 4,
+            Event::Timeout { .. } => 5,
+            Event::Retry { .. } => 6,
+            Event::HealthCheck { .. } => 7,
+            Event::HealthResult { .. } => 8,
+            Event::DrainExpired { .. } => 9,
+            Event::FaultStart { .. } => 10,
+            Event::FaultEnd { .. } => 11,
+            Event::RandomFailure { .. } => 12,
+            Event::RandomRepair { .. } => 13,
+            Event::BootDone { .. } => 14,
+            Event::End => 15,
+        }
+    }
+
+    fn target(&self) -> u32 {
+        match *self {
+            Event::Arrival | Event::End => 0,
+            Event::AtInstance { inst, .. }
+            | Event::ServiceDone { inst, .. }
+            | Event::RandomFailure { inst }
+            | Event::RandomRepair { inst }
+            | Event::BootDone { inst, .. } => inst,
+            Event::Response { req, .. }
+            | Event::AttemptFailed { req, .. }
+            | Event::Timeout { req, .. }
+            | Event::Retry { req } => req,
+            Event::HealthCheck { target }
+            | Event::HealthResult { target, .. }
+            | Event::DrainExpired { target, .. } => target,
+            Event::FaultStart { fault } | Event::FaultEnd { fault } => fault,
+        }
+    }
+}
+
+/// FIFO lanes for events always scheduled the same delay ahead.
+struct Lanes {
+    /// One network hop (`network.latency`).
+    hop: Lane,
+    /// The client's attempt timeout.
+    timeout: Lane,
+    /// The client's retry backoff.
+    backoff: Lane,
+}
+
+/// What a run produced besides the rows already handed to the sink.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    pub metrics: MetricsReport,
+    pub events_processed: u64,
+    /// Hash of the processed (time, kind, target) stream.
+    pub event_hash: u64,
+    /// Verdict per scenario fault (same order); `None` if it never started.
+    pub faults: Vec<Option<FaultOutcome>>,
+    /// Trace lines that could not be written, if any (first error).
+    pub trace_error: Option<String>,
+}
+
+/// The whole simulated system.
+pub(crate) struct Sim<'s> {
+    s: &'s Scenario,
+    sched: Scheduler<Event>,
+    lanes: Lanes,
+    metrics: Recorder,
+    clients: Clients,
+    lb: LoadBalancer,
+    instances: Vec<Instance>,
+    faults: FaultState,
+    failure_rngs: Vec<Stream>,
+    trace: trace::Tracer,
+}
+
+/// Runs `scenario` to its end, streaming closed time buckets to `rows` and,
+/// when given, state-change events as JSON lines to `trace`.
+pub fn simulate(
+    scenario: &Scenario,
+    rows: Box<dyn RowSink>,
+    trace: Option<Box<dyn Write>>,
+) -> RunOutput {
+    let topology = Topology::build(scenario);
+    let mut sim = Sim::new(scenario, &topology, rows, trace);
+    sim.run();
+    sim.finish()
+}
+
+impl<'s> Sim<'s> {
+    fn new(
+        s: &'s Scenario,
+        topology: &Topology,
+        rows: Box<dyn RowSink>,
+        trace: Option<Box<dyn Write>>,
+    ) -> Self {
+        let mut sched = Scheduler::new();
+        let lanes = Lanes {
+            hop: sched.add_lane(),
+            timeout: sched.add_lane(),
+            backoff: sched.add_lane(),
+        };
+        let per = s.app.instances_per_az as usize;
+        let instances: Vec<Instance> = (0..s.instance_count())
+            .map(|id| Instance::new(id / per, &s.app))
+            .collect();
+        let lb = LoadBalancer::new(s, topology);
+        let metrics = Recorder::new(
+            MetricsSetup {
+                warmup: s.warmup,
+                bucket: s.metrics.bucket,
+                window: s.metrics.window,
+                threshold: s.metrics.threshold,
+                azs: s.azs.len(),
+            },
+            lb.healthy_per_az(),
+            rows,
+        );
+        let failure_rngs = (0..instances.len())
+            .map(|id| stream(s.seed, &format!("instance.{}.failures", s.instance_name(id))))
+            .collect();
+        Sim {
+            s,
+            sched,
+            lanes,
+            metrics,
+            clients: Clients::new(s),
+            lb,
+            instances,
+            faults: FaultState::new(s),
+            failure_rngs,
+            trace: trace::Tracer::new(trace),
+        }
+    }
+
+    fn run(&mut self) {
+        self.sched.at(self.s.duration, Event::End);
+        self.start_clients();
+        self.start_health_checks();
+        self.start_faults();
+        while let Some((now, ev)) = self.sched.pop() {
+            self.metrics.advance(now);
+            match ev {
+                Event::Arrival => self.on_arrival(),
+                Event::AtInstance { inst, req, attempt } => self.on_at_instance(inst, req, attempt),
+                Event::ServiceDone { inst, slot, epoch } => {
+                    self.on_service_done(inst, slot, epoch)
+                }
+                Event::Response { req, attempt } => self.on_response(req, attempt),
+                Event::AttemptFailed { req, attempt, reason } => {
+                    if self.clients.is_live(req, attempt) {
+                        self.fail_attempt(req, reason);
+                    }
+                }
+                Event::Timeout { req, attempt } => {
+                    if self.clients.is_live(req, attempt) {
+                        self.fail_attempt(req, DropReason::Timeout);
+                    }
+                }
+                Event::Retry { req } => self.start_attempt(req),
+                Event::HealthCheck { target } => self.on_health_check(target),
+                Event::HealthResult { target, ok } => self.on_health_result(target, ok),
+                Event::DrainExpired {
+                    target,
+                    health_epoch,
+                } => self.on_drain_expired(target, health_epoch),
+                Event::FaultStart { fault } => self.on_fault_start(fault),
+                Event::FaultEnd { fault } => self.on_fault_end(fault),
+                Event::RandomFailure { inst } => self.on_random_failure(inst),
+                Event::RandomRepair { inst } => self.on_random_repair(inst),
+                Event::BootDone { inst, epoch } => self.on_boot_done(inst, epoch),
+                Event::End => break,
+            }
+        }
+    }
+
+    fn finish(self) -> RunOutput {
+        let in_flight = self.clients.counted_in_flight();
+        let end = self.sched.now().max(self.s.duration);
+        let events_processed = self.sched.processed();
+        let event_hash = self.sched.event_hash();
+        let trace_error = self.trace.finish();
+        let trackers = self.faults.trackers();
+        let metrics = self.metrics.finish(end, in_flight);
+        let faults = trackers
+            .into_iter()
+            .map(|t| t.map(|id| metrics.faults[id].clone()))
+            .collect();
+        RunOutput {
+            metrics,
+            faults,
+            events_processed,
+            event_hash,
+            trace_error,
+        }
+    }
+
+    #[inline]
+    fn now(&self) -> SimTime {
+        self.sched.now()
+    }
+}
+
+#[cfg(test)]
+mod tests;

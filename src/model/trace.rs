@@ -1,0 +1,70 @@
+//! `events.jsonl`: state changes of the run (faults, instance status, target
+//! health, DNS), one JSON object per line, streamed as they happen. Request
+//! level events are left out: they would be millions of lines.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::engine::{SimTime, as_secs_f64};
+
+/// One traced state change.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum TraceEvent {
+    FaultStart { fault: usize, kind: &'static str },
+    FaultEnd { fault: usize, kind: &'static str },
+    InstanceStatus { instance: String, status: &'static str },
+    TargetHealth { instance: String, health: &'static str },
+    Dns { lb_node: String, in_dns: bool },
+}
+
+#[derive(Serialize)]
+struct Line<'a> {
+    t_s: f64,
+    #[serde(flatten)]
+    event: &'a TraceEvent,
+}
+
+/// Writes trace lines when tracing is on; costs one branch when off.
+pub(crate) struct Tracer {
+    out: Option<Box<dyn Write>>,
+    error: Option<String>,
+}
+
+impl Tracer {
+    pub(crate) fn new(out: Option<Box<dyn Write>>) -> Tracer {
+        Tracer { out, error: None }
+    }
+
+    /// Writes the event built by `make` (only called when tracing).
+    #[inline]
+    pub(crate) fn emit(&mut self, now: SimTime, make: impl FnOnce() -> TraceEvent) {
+        let Some(out) = self.out.as_mut() else {
+            return;
+        };
+        let event = make();
+        let line = Line {
+            t_s: as_secs_f64(now),
+            event: &event,
+        };
+        let res = serde_json::to_writer(&mut *out, &line)
+            .map_err(|e| e.to_string())
+            .and_then(|()| out.write_all(b"\n").map_err(|e| e.to_string()));
+        if let Err(e) = res {
+            // Stop tracing at the first error and report it at the end.
+            self.error = Some(e);
+            self.out = None;
+        }
+    }
+
+    /// Flushes and returns the first write error, if any.
+    pub(crate) fn finish(mut self) -> Option<String> {
+        if let Some(mut out) = self.out.take()
+            && let Err(e) = out.flush()
+        {
+            self.error.get_or_insert(e.to_string());
+        }
+        self.error
+    }
+}

@@ -1,0 +1,157 @@
+//! The short human summary printed after a run.
+
+use std::fmt::Write;
+
+use super::Summary;
+
+/// Seconds as a compact duration: `45s`, `10m`, `1h30m`, `12.5s`.
+pub fn human_secs(s: f64) -> String {
+    if s < 60.0 {
+        let t = format!("{s:.1}");
+        return format!("{}s", t.trim_end_matches(".0"));
+    }
+    let total = s.round() as u64;
+    let (h, m, sec) = (total / 3600, total / 60 % 60, total % 60);
+    let mut out = String::new();
+    if h > 0 {
+        let _ = write!(out, "{h}h");
+    }
+    if m > 0 {
+        let _ = write!(out, "{m}m");
+    }
+    if sec > 0 {
+        let _ = write!(out, "{sec}s");
+    }
+    out
+}
+
+/// Thousands separators for counts.
+pub fn grouped(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The terminal summary of a run.
+pub fn render(sum: &Summary) -> String {
+    let mut o = String::new();
+    let r = &sum.requests;
+    let _ = writeln!(
+        o,
+        "{}  seed {}  {} simulated{}",
+        sum.scenario,
+        sum.seed,
+        human_secs(sum.duration_s),
+        if sum.warmup_s > 0.0 {
+            format!(" ({} warm-up not counted)", human_secs(sum.warmup_s))
+        } else {
+            String::new()
+        }
+    );
+    let avail = sum
+        .availability
+        .map_or("n/a".to_string(), |a| format!("{:.3}%", a * 100.0));
+    let _ = writeln!(
+        o,
+        "  requests      {} issued, {} succeeded, availability {}",
+        grouped(r.total),
+        grouped(r.succeeded),
+        avail
+    );
+    let d = &r.dropped;
+    let reasons: Vec<String> = [
+        ("no_healthy_target", d.no_healthy_target),
+        ("connection_reset", d.connection_reset),
+        ("timeout", d.timeout),
+        ("queue_full", d.queue_full),
+        ("lb_unreachable", d.lb_unreachable),
+    ]
+    .iter()
+    .filter(|(_, n)| *n > 0)
+    .map(|(k, n)| format!("{k} {}", grouped(*n)))
+    .collect();
+    let _ = writeln!(
+        o,
+        "  dropped       {}{}",
+        grouped(d.total),
+        if reasons.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", reasons.join(", "))
+        }
+    );
+    if let Some(apr) = sum.attempts_per_request {
+        let _ = writeln!(o, "  attempts      {apr:.3} per request");
+    }
+    if let Some(l) = &sum.latency_ms {
+        let _ = writeln!(
+            o,
+            "  latency       p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            l.p50, l.p90, l.p99, l.max
+        );
+    }
+    for (i, f) in sum.faults.iter().enumerate() {
+        let span = f
+            .end_s
+            .map_or(String::new(), |e| format!(" for {}", human_secs(e - f.start_s)));
+        let _ = write!(
+            o,
+            "  fault #{i}      {} {} at {}{span}: ",
+            f.kind,
+            f.target,
+            human_secs(f.start_s)
+        );
+        let rel = |t: Option<f64>| t.map(|t| format!("+{}", human_secs(t - f.start_s)));
+        if !f.started {
+            let _ = writeln!(o, "after the end of the run, not injected");
+            continue;
+        }
+        let detected = rel(f.detected_s).unwrap_or_else(|| "never".into());
+        let verdict = if f.masked {
+            "masked (success ratio never below threshold)".to_string()
+        } else {
+            match f.failover_latency_s {
+                Some(l) => format!("failover latency {}", human_secs(l)),
+                None => "not recovered by the end".to_string(),
+            }
+        };
+        let _ = writeln!(
+            o,
+            "detected {detected}, {verdict}, {} dropped",
+            grouped(f.dropped)
+        );
+    }
+    let _ = writeln!(
+        o,
+        "  healthy       min {} targets, {:.0}s with none",
+        sum.capacity.min_healthy, sum.capacity.zero_healthy_s
+    );
+    let _ = writeln!(
+        o,
+        "  events        {} (hash {})",
+        grouped(sum.events_processed),
+        sum.event_hash
+    );
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_units_read_naturally() {
+        assert_eq!(human_secs(45.0), "45s");
+        assert_eq!(human_secs(12.25), "12.2s");
+        assert_eq!(human_secs(600.0), "10m");
+        assert_eq!(human_secs(5400.0), "1h30m");
+        assert_eq!(grouped(1234567), "1,234,567");
+        assert_eq!(grouped(999), "999");
+    }
+}
