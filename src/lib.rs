@@ -1,7 +1,7 @@
 //! failover-sim: a deterministic discrete-event simulator of multi-AZ
 //! failover architectures.
 pub mod engine;
-pub mod scenario;
 pub mod metrics;
 pub mod model;
 pub mod report;
+pub mod scenario;

@@ -114,7 +114,11 @@ fn run(args: RunArgs) -> Result<(), String> {
         if files.events.is_some() {
             names.push("events.jsonl");
         }
-        println!("  wrote         {}/ ({})", files.dir.display(), names.join(", "));
+        println!(
+            "  wrote         {}/ ({})",
+            files.dir.display(),
+            names.join(", ")
+        );
         println!(
             "  repeat with   sim run {} --seed {}",
             args.scenario.file.display(),

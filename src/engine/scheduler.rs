@@ -2,8 +2,8 @@
 //! scheduling time (ties pop in FIFO order) and a running hash of the
 //! processed event stream, the determinism check borrowed from madsim.
 
-use super::queue::{Entry, EventQueue, Lane};
 use super::SimTime;
+use super::queue::{Entry, EventQueue, Lane};
 
 /// What the determinism hash sees of an event: a kind and a target.
 pub trait Traced {

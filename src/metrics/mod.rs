@@ -166,7 +166,7 @@ impl Recorder {
     /// A recorder whose closed rows go to `sink`; `healthy` is the initial
     /// healthy-target count per AZ.
     pub fn new(setup: MetricsSetup, healthy: Vec<u32>, sink: Box<dyn RowSink>) -> Self {
-        assert!(setup.bucket % SUB_BUCKET == 0 && setup.window % SUB_BUCKET == 0);
+        assert!(setup.bucket.is_multiple_of(SUB_BUCKET) && setup.window.is_multiple_of(SUB_BUCKET));
         assert!(setup.window > 0 && setup.bucket > 0);
         let slots = (setup.window / SUB_BUCKET) as usize;
         let healthy_total = healthy.iter().sum();
@@ -217,8 +217,7 @@ impl Recorder {
         self.sub_fail = 0;
         if !self.faults.is_empty() {
             let total = self.win_ok + self.win_fail;
-            let below =
-                total > 0 && (self.win_ok as f64) < self.setup.threshold * total as f64;
+            let below = total > 0 && (self.win_ok as f64) < self.setup.threshold * total as f64;
             for f in &mut self.faults {
                 f.observe(end, below, self.setup.window);
             }
@@ -231,7 +230,7 @@ impl Recorder {
 
     fn emit_row(&mut self, end: SimTime) {
         let q = |h: &Histogram<u64>, p: f64| {
-            (h.len() > 0).then(|| h.median_equivalent(h.value_at_quantile(p)) as f64 / 1000.0)
+            (!h.is_empty()).then(|| h.median_equivalent(h.value_at_quantile(p)) as f64 / 1000.0)
         };
         let row = Row {
             start: self.row_start,
@@ -240,7 +239,7 @@ impl Recorder {
             p50_ms: q(&self.row_hist, 0.5),
             p90_ms: q(&self.row_hist, 0.9),
             p99_ms: q(&self.row_hist, 0.99),
-            max_ms: (self.row_hist.len() > 0).then(|| self.row_hist.max() as f64 / 1000.0),
+            max_ms: (!self.row_hist.is_empty()).then(|| self.row_hist.max() as f64 / 1000.0),
             healthy: self.healthy.clone(),
         };
         self.sink.row(&row);
@@ -333,7 +332,7 @@ impl Recorder {
         self.integrate_gauge(end);
         self.sink.finish();
         let span = end.saturating_sub(self.setup.warmup);
-        let latency = (self.hist.len() > 0).then(|| {
+        let latency = (!self.hist.is_empty()).then(|| {
             let ms = |v: u64| self.hist.median_equivalent(v) as f64 / 1000.0;
             LatencySummary {
                 p50: ms(self.hist.value_at_quantile(0.5)),

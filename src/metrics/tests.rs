@@ -20,7 +20,14 @@ fn recorder(rows: &VecSink) -> Recorder {
 
 /// Drives 100 completions per second, failing `fail_per_sec` of them
 /// during [from, to).
-fn drive(r: &mut Recorder, start: SimTime, until: SimTime, from: SimTime, to: SimTime, fail_per_sec: u64) {
+fn drive(
+    r: &mut Recorder,
+    start: SimTime,
+    until: SimTime,
+    from: SimTime,
+    to: SimTime,
+    fail_per_sec: u64,
+) {
     let mut t = start;
     while t < until {
         r.advance(t);

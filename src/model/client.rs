@@ -188,17 +188,27 @@ impl Sim<'_> {
             (r.attempt, r.counted)
         };
         self.metrics.attempt(counted);
-        self.sched
-            .after_on(self.lanes.timeout, w.timeout, Event::Timeout { req, attempt });
+        self.sched.after_on(
+            self.lanes.timeout,
+            w.timeout,
+            Event::Timeout { req, attempt },
+        );
         let now = self.now();
-        let Some((node, penalty)) = self.lb.pick_node(now, w.connect_timeout, &mut self.clients.dns_rng)
+        let Some((node, penalty)) =
+            self.lb
+                .pick_node(now, w.connect_timeout, &mut self.clients.dns_rng)
         else {
             self.fail_later(req, attempt, w.connect_timeout, DropReason::LbUnreachable);
             return;
         };
         let latency = self.s.network.latency;
         match self.lb.route(node) {
-            None => self.fail_later(req, attempt, penalty + 2 * latency, DropReason::NoHealthyTarget),
+            None => self.fail_later(
+                req,
+                attempt,
+                penalty + 2 * latency,
+                DropReason::NoHealthyTarget,
+            ),
             Some(target) => {
                 self.clients.slab[req as usize].target = target;
                 let ev = Event::AtInstance {
@@ -216,10 +226,22 @@ impl Sim<'_> {
     }
 
     /// Fails the attempt after `delay`, unless the timeout comes first.
-    pub(super) fn fail_later(&mut self, req: u32, attempt: u32, delay: SimTime, reason: DropReason) {
+    pub(super) fn fail_later(
+        &mut self,
+        req: u32,
+        attempt: u32,
+        delay: SimTime,
+        reason: DropReason,
+    ) {
         if delay < self.s.workload.timeout {
-            self.sched
-                .after(delay, Event::AttemptFailed { req, attempt, reason });
+            self.sched.after(
+                delay,
+                Event::AttemptFailed {
+                    req,
+                    attempt,
+                    reason,
+                },
+            );
         }
     }
 

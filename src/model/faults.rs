@@ -32,10 +32,10 @@ impl FaultState {
             .faults
             .iter()
             .map(|f| {
-                let az_targets =
-                    |az: usize| (0..per).map(move |k| (az as u32) * per + k).collect();
+                let az_targets = |az: usize| (0..per).map(move |k| (az as u32) * per + k).collect();
                 let targets = match f.kind {
-                    FaultKind::InstanceCrash { instance } | FaultKind::InstanceHang { instance } => {
+                    FaultKind::InstanceCrash { instance }
+                    | FaultKind::InstanceHang { instance } => {
                         vec![instance as u32]
                     }
                     FaultKind::AzOutage { az } => az_targets(az),
@@ -78,7 +78,8 @@ impl Sim<'_> {
             let exp = Exp::new(1.0 / rf.mtbf as f64).expect("mtbf > 0 validated");
             for inst in 0..self.instances.len() {
                 let t = exp.sample(&mut self.failure_rngs[inst]).round() as SimTime;
-                self.sched.after(t, Event::RandomFailure { inst: inst as u32 });
+                self.sched
+                    .after(t, Event::RandomFailure { inst: inst as u32 });
             }
         }
     }
@@ -113,11 +114,7 @@ impl Sim<'_> {
     /// Starts (`on`) or ends one fault's effect.
     fn apply_fault(&mut self, kind: FaultKind, on: bool) {
         let step = |v: &mut u16| {
-            if on {
-                *v += 1
-            } else {
-                *v -= 1
-            }
+            if on { *v += 1 } else { *v -= 1 }
         };
         match kind {
             FaultKind::InstanceCrash { instance } => {
@@ -183,8 +180,7 @@ impl Sim<'_> {
         let (Some(id), true) = (f.tracker, f.ended) else {
             return;
         };
-        if f
-            .targets
+        if f.targets
             .iter()
             .all(|&t| self.lb.health(t) == Health::Healthy)
             && !self.metrics.fault(id).is_capacity_restored()

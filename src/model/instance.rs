@@ -125,7 +125,11 @@ impl Sim<'_> {
             return; // The client gave up before the request arrived.
         }
         let demand = self.clients.get(req).demand;
-        let job = Job { req, attempt, demand };
+        let job = Job {
+            req,
+            attempt,
+            demand,
+        };
         let latency = self.s.network.latency;
         let i = &mut self.instances[inst as usize];
         match i.status {

@@ -281,8 +281,7 @@ impl Sim<'_> {
 
     pub(super) fn on_health_check(&mut self, target: u32) {
         let hc = &self.s.load_balancer.health_check;
-        self.sched
-            .after(hc.interval, Event::HealthCheck { target });
+        self.sched.after(hc.interval, Event::HealthCheck { target });
         let i = &self.instances[target as usize];
         let rtt = 2 * self.s.network.latency;
         let (ok, delay) = match i.status {
@@ -297,8 +296,7 @@ impl Sim<'_> {
             Status::Booting | Status::Crashed => (false, rtt.min(hc.timeout)),
             Status::Hung | Status::Off => (false, hc.timeout),
         };
-        self.sched
-            .after(delay, Event::HealthResult { target, ok });
+        self.sched.after(delay, Event::HealthResult { target, ok });
     }
 
     pub(super) fn on_health_result(&mut self, target: u32, ok: bool) {

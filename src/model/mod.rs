@@ -33,11 +33,22 @@ pub(crate) enum Event {
     /// The next client request arrives.
     Arrival,
     /// An attempt reaches an instance.
-    AtInstance { inst: u32, req: u32, attempt: u32 },
+    AtInstance {
+        inst: u32,
+        req: u32,
+        attempt: u32,
+    },
     /// A worker slot of an instance finishes its job (if `epoch` is current).
-    ServiceDone { inst: u32, slot: u32, epoch: u32 },
+    ServiceDone {
+        inst: u32,
+        slot: u32,
+        epoch: u32,
+    },
     /// A response reaches the client.
-    Response { req: u32, attempt: u32 },
+    Response {
+        req: u32,
+        attempt: u32,
+    },
     /// An attempt failed with a known reason (reset, 503, queue full).
     AttemptFailed {
         req: u32,
@@ -45,20 +56,44 @@ pub(crate) enum Event {
         reason: DropReason,
     },
     /// The client's per-attempt timeout.
-    Timeout { req: u32, attempt: u32 },
+    Timeout {
+        req: u32,
+        attempt: u32,
+    },
     /// The client retries after its backoff.
-    Retry { req: u32 },
+    Retry {
+        req: u32,
+    },
     /// The LB starts a health check of a target.
-    HealthCheck { target: u32 },
+    HealthCheck {
+        target: u32,
+    },
     /// The health check's verdict reaches the LB.
-    HealthResult { target: u32, ok: bool },
+    HealthResult {
+        target: u32,
+        ok: bool,
+    },
     /// Connections to an unhealthy target are closed (deregistration delay).
-    DrainExpired { target: u32, health_epoch: u32 },
-    FaultStart { fault: u32 },
-    FaultEnd { fault: u32 },
-    RandomFailure { inst: u32 },
-    RandomRepair { inst: u32 },
-    BootDone { inst: u32, epoch: u32 },
+    DrainExpired {
+        target: u32,
+        health_epoch: u32,
+    },
+    FaultStart {
+        fault: u32,
+    },
+    FaultEnd {
+        fault: u32,
+    },
+    RandomFailure {
+        inst: u32,
+    },
+    RandomRepair {
+        inst: u32,
+    },
+    BootDone {
+        inst: u32,
+        epoch: u32,
+    },
     End,
 }
 
@@ -184,7 +219,12 @@ impl<'s> Sim<'s> {
             rows,
         );
         let failure_rngs = (0..instances.len())
-            .map(|id| stream(s.seed, &format!("instance.{}.failures", s.instance_name(id))))
+            .map(|id| {
+                stream(
+                    s.seed,
+                    &format!("instance.{}.failures", s.instance_name(id)),
+                )
+            })
             .collect();
         Sim {
             s,
@@ -210,11 +250,13 @@ impl<'s> Sim<'s> {
             match ev {
                 Event::Arrival => self.on_arrival(),
                 Event::AtInstance { inst, req, attempt } => self.on_at_instance(inst, req, attempt),
-                Event::ServiceDone { inst, slot, epoch } => {
-                    self.on_service_done(inst, slot, epoch)
-                }
+                Event::ServiceDone { inst, slot, epoch } => self.on_service_done(inst, slot, epoch),
                 Event::Response { req, attempt } => self.on_response(req, attempt),
-                Event::AttemptFailed { req, attempt, reason } => {
+                Event::AttemptFailed {
+                    req,
+                    attempt,
+                    reason,
+                } => {
                     if self.clients.is_live(req, attempt) {
                         self.fail_attempt(req, reason);
                     }

@@ -12,9 +12,14 @@ use crate::scenario::Scenario;
 pub enum Node {
     Clients,
     /// The LB node in AZ `az`.
-    LbNode { az: usize },
+    LbNode {
+        az: usize,
+    },
     /// App instance with global index `id`.
-    Instance { id: usize, az: usize },
+    Instance {
+        id: usize,
+        az: usize,
+    },
 }
 
 /// The topology graph of a scenario.

@@ -12,11 +12,26 @@ use crate::engine::{SimTime, as_secs_f64};
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum TraceEvent {
-    FaultStart { fault: usize, kind: &'static str },
-    FaultEnd { fault: usize, kind: &'static str },
-    InstanceStatus { instance: String, status: &'static str },
-    TargetHealth { instance: String, health: &'static str },
-    Dns { lb_node: String, in_dns: bool },
+    FaultStart {
+        fault: usize,
+        kind: &'static str,
+    },
+    FaultEnd {
+        fault: usize,
+        kind: &'static str,
+    },
+    InstanceStatus {
+        instance: String,
+        status: &'static str,
+    },
+    TargetHealth {
+        instance: String,
+        health: &'static str,
+    },
+    Dns {
+        lb_node: String,
+        in_dns: bool,
+    },
 }
 
 #[derive(Serialize)]

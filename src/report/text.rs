@@ -30,7 +30,7 @@ pub fn grouped(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -97,9 +97,9 @@ pub fn render(sum: &Summary) -> String {
         );
     }
     for (i, f) in sum.faults.iter().enumerate() {
-        let span = f
-            .end_s
-            .map_or(String::new(), |e| format!(" for {}", human_secs(e - f.start_s)));
+        let span = f.end_s.map_or(String::new(), |e| {
+            format!(" for {}", human_secs(e - f.start_s))
+        });
         let _ = write!(
             o,
             "  fault #{i}      {} {} at {}{span}: ",

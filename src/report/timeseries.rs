@@ -20,7 +20,11 @@ pub fn header(azs: &[String]) -> Vec<String> {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    h.extend(DropReason::ALL.iter().map(|r| format!("dropped_{}", r.name())));
+    h.extend(
+        DropReason::ALL
+            .iter()
+            .map(|r| format!("dropped_{}", r.name())),
+    );
     h.extend(
         ["success_ratio", "p50_ms", "p90_ms", "p99_ms", "max_ms"]
             .iter()

@@ -89,10 +89,17 @@ pub struct LoadBalancer {
 /// Distribution of the work one request needs from an instance.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ServiceTime {
-    Constant { value: SimTime },
-    Exponential { mean: SimTime },
+    Constant {
+        value: SimTime,
+    },
+    Exponential {
+        mean: SimTime,
+    },
     /// Log-normal given by its mean and 99th percentile (p99 > mean).
-    LogNormal { mean: SimTime, p99: SimTime },
+    LogNormal {
+        mean: SimTime,
+        p99: SimTime,
+    },
 }
 
 /// Random failure process of every instance: exponential up and down times.
@@ -165,7 +172,10 @@ pub enum FaultKind {
     /// Every instance and the LB node in the AZ lose power.
     AzOutage { az: usize },
     /// Responses (and health checks) from the target take `extra` longer.
-    Latency { target: LatencyTarget, extra: SimTime },
+    Latency {
+        target: LatencyTarget,
+        extra: SimTime,
+    },
 }
 
 impl FaultKind {

@@ -1,3 +1,276 @@
 //! Scenario files: YAML with human units into the typed [`Scenario`].
+//!
+//! The path of a file through this module: serde_yaml parses the text (syntax
+//! errors carry their position), `--set` overrides edit the parsed document,
+//! serde checks its shape against the raw structs (unknown keys, lists versus
+//! mappings), and the resolver turns it into typed values with units and
+//! defaults. Any problem is found at a key path; only then is it placed, at a
+//! line and column in the file or on the `--set` that caused it.
 pub mod config;
+pub mod defaults;
+mod error;
+mod keypath;
+mod locate;
+mod overrides;
+mod raw;
+mod resolve;
+mod suggest;
+mod units;
+
 pub use config::*;
+pub use error::ScenarioError;
+pub use units::{format_duration, parse_duration, parse_fraction, parse_rate};
+
+use std::path::Path;
+
+use serde_yaml::Value;
+
+use error::Issue;
+use keypath::{KeyPath, Seg};
+use locate::Locations;
+use overrides::Override;
+
+/// Reads and resolves a scenario file; its stem is the default `name`.
+pub fn load_file(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    let origin = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| {
+        ScenarioError::whole(&origin, format!("cannot read the scenario file: {e}"))
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        // Everything before the bad byte is valid, so this cannot fail.
+        let before = std::str::from_utf8(valid).unwrap_or_default();
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        ScenarioError {
+            line: Some(line),
+            column: Some(column),
+            ..ScenarioError::whole(&origin, "the file is not UTF-8 text")
+        }
+    })?;
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    load_str(&text, &origin, &stem, overrides)
+}
+
+/// Resolves scenario text; `origin` names it in errors and `default_name` is
+/// used when it has no `name`.
+pub fn load_str(
+    text: &str,
+    origin: &str,
+    default_name: &str,
+    overrides: &[String],
+) -> Result<Scenario, ScenarioError> {
+    let mut doc = parse_document(text, origin)?;
+    let overrides = overrides
+        .iter()
+        .map(|o| overrides::parse(o))
+        .collect::<Result<Vec<_>, _>>()?;
+    for ov in &overrides {
+        overrides::check_keys(ov)?;
+    }
+    let original = doc.clone();
+    for ov in &overrides {
+        overrides::apply(&mut doc, ov)?;
+    }
+    let place = |issue: Issue| place(issue, text, origin, &original, &overrides);
+    let raw = raw::deserialize(doc).map_err(place)?;
+    resolve::resolve(&raw, default_name).map_err(place)
+}
+
+/// Text -> YAML document that is a mapping, with `<<` merge keys applied so
+/// files can share blocks through anchors.
+fn parse_document(text: &str, origin: &str) -> Result<Value, ScenarioError> {
+    let at_root = |message: String| {
+        let pos = Locations::index(text).root();
+        ScenarioError {
+            line: pos.map(|p| p.0),
+            column: pos.map(|p| p.1),
+            ..ScenarioError::whole(origin, message)
+        }
+    };
+    let mut doc: Value = serde_yaml::from_str(text).map_err(|e| {
+        // serde_yaml points at the mapping; the second occurrence helps more.
+        if e.to_string().contains("duplicate entry with key")
+            && let Some(dup) = Locations::index(text).duplicate()
+        {
+            let name = dup.path.rsplit('.').next().unwrap_or(&dup.path);
+            return ScenarioError {
+                line: Some(dup.at.0),
+                column: Some(dup.at.1),
+                key: Some(dup.path.clone()),
+                ..ScenarioError::whole(
+                    origin,
+                    format!(
+                        "duplicate key `{name}`, first given at line {}",
+                        dup.first.0
+                    ),
+                )
+            };
+        }
+        let loc = e.location();
+        ScenarioError {
+            line: loc.as_ref().map(|l| l.line()),
+            column: loc.as_ref().map(|l| l.column()),
+            ..ScenarioError::whole(
+                origin,
+                format!("invalid YAML: {}", strip_location(&e.to_string())),
+            )
+        }
+    })?;
+    match &doc {
+        Value::Mapping(_) => {}
+        Value::Null => {
+            return Err(ScenarioError::whole(
+                origin,
+                "the file is empty: expected a mapping of scenario keys, e.g. `name: my-scenario`",
+            ));
+        }
+        other => {
+            return Err(at_root(format!(
+                "expected a mapping of scenario keys (like `name: my-scenario`), got {}",
+                kind_of(other)
+            )));
+        }
+    }
+    doc.apply_merge().map_err(|e| {
+        at_root(format!(
+            "cannot apply `<<` merge keys: {}",
+            strip_location(&e.to_string())
+        ))
+    })?;
+    Ok(doc)
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "nothing",
+        Value::Bool(_) => "true/false",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
+}
+
+/// Attributes an issue to the `--set` that wrote the value, else to the file
+/// at the line and column of the key path.
+fn place(
+    issue: Issue,
+    text: &str,
+    origin: &str,
+    original: &Value,
+    overrides: &[Override],
+) -> ScenarioError {
+    // How much of the issue's path the file itself has: an override whose
+    // path goes deeper along it created the node the issue is about.
+    let in_file = (0..=issue.path.0.len())
+        .rev()
+        .find(|&n| value_at(original, &KeyPath(issue.path.0[..n].to_vec())).is_some())
+        .unwrap_or(0);
+    // The last override wins, as it did when they were applied.
+    for ov in overrides.iter().rev() {
+        let wrote_it = issue.path.starts_with(&ov.path);
+        let shared = ov
+            .path
+            .0
+            .iter()
+            .zip(&issue.path.0)
+            .take_while(|(a, b)| a == b)
+            .count();
+        let created_it = shared > in_file;
+        if wrote_it || created_it {
+            return ScenarioError {
+                key: issue.path.display(),
+                ..ScenarioError::whole(&ov.origin(), issue.message)
+            };
+        }
+    }
+    let pos = Locations::index(text).find(&issue.path, issue.anchor);
+    ScenarioError {
+        origin: origin.to_string(),
+        line: pos.map(|p| p.0),
+        column: pos.map(|p| p.1),
+        key: issue.path.display(),
+        message: issue.message,
+    }
+}
+
+fn value_at<'v>(doc: &'v Value, path: &KeyPath) -> Option<&'v Value> {
+    path.0.iter().try_fold(doc, |node, seg| match seg {
+        Seg::Key(k) => node.as_mapping()?.get(k.as_str()),
+        Seg::Index(i) => node.as_sequence()?.get(*i),
+    })
+}
+
+/// Drops libyaml's " at line 3 column 5" (we report the position ourselves)
+/// and " at position 12".
+pub(crate) fn strip_location(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(i) = rest.find(" at ") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 4..];
+        let skip = position_len(after);
+        if skip == 0 {
+            out.push_str(" at ");
+        }
+        rest = &after[skip..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Length of a leading "line N column M" or "position N", else 0.
+fn position_len(s: &str) -> usize {
+    let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+    if let Some(r) = s.strip_prefix("line ") {
+        let n = digits(r);
+        if n > 0
+            && let Some(c) = r[n..].strip_prefix(" column ")
+        {
+            let m = digits(c);
+            if m > 0 {
+                return s.len() - c.len() + m;
+            }
+        }
+    } else if let Some(r) = s.strip_prefix("position ") {
+        let n = digits(r);
+        if n > 0 {
+            return s.len() - r.len() + n;
+        }
+    }
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strip_location_removes_positions_and_keeps_the_words() {
+        assert_eq!(
+            strip_location(
+                "did not find expected key at line 3 column 5, while parsing a block mapping at line 1 column 1"
+            ),
+            "did not find expected key, while parsing a block mapping"
+        );
+        assert_eq!(strip_location("bad at position 12"), "bad");
+        assert_eq!(strip_location("look at this"), "look at this");
+        assert_eq!(strip_location("at line x"), "at line x");
+    }
+
+    #[test]
+    fn value_at_walks_keys_and_indices() {
+        let doc: Value = serde_yaml::from_str("faults: [{at: 1s}]").unwrap();
+        let p = KeyPath::root().key("faults").index(0).key("at");
+        assert_eq!(value_at(&doc, &p), Some(&Value::from("1s")));
+        assert_eq!(
+            value_at(&doc, &KeyPath::root().key("faults").index(1)),
+            None
+        );
+    }
+}

@@ -1,0 +1,318 @@
+//! The file as written: serde structs that only check shape (which keys,
+//! mapping or list or single value). Every leaf is a [`Scalar`] so the
+//! validator, not serde, decides what `10s` or `fast` means and words the
+//! error. Unknown keys are rejected here with serde's list of known ones.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Visitor};
+
+use super::error::{Anchor, Issue};
+use super::keypath::KeyPath;
+use super::suggest;
+
+/// A single YAML value as written, before units are resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Scalar {
+    Bool(bool),
+    Int(i128),
+    Float(f64),
+    Str(String),
+}
+
+impl fmt::Display for Scalar {
+    /// Echoes the value back the way the user would recognise it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scalar::Bool(b) => write!(f, "{b}"),
+            Scalar::Int(n) => write!(f, "{n}"),
+            Scalar::Float(x) => write!(f, "{x}"),
+            Scalar::Str(s) => write!(f, "{s:?}"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a single value (text, a number or true/false)")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Scalar, E> {
+                Ok(Scalar::Bool(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar::Int(v.into()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Scalar, E> {
+                Ok(Scalar::Int(v.into()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Scalar, E> {
+                Ok(Scalar::Float(v))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar::Str(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+type Leaf = Option<Scalar>;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping of scenario keys")]
+pub(crate) struct RawScenario {
+    pub name: Leaf,
+    pub description: Leaf,
+    pub seed: Leaf,
+    pub duration: Leaf,
+    pub warmup: Leaf,
+    pub azs: Option<Vec<Scalar>>,
+    pub network: Option<RawNetwork>,
+    pub load_balancer: Option<RawLoadBalancer>,
+    pub app: Option<RawApp>,
+    pub workload: Option<RawWorkload>,
+    pub faults: Option<Vec<RawFault>>,
+    pub metrics: Option<RawMetrics>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping of network keys")]
+pub(crate) struct RawNetwork {
+    pub latency: Leaf,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping of load_balancer keys")]
+pub(crate) struct RawLoadBalancer {
+    pub algorithm: Leaf,
+    pub cross_zone: Leaf,
+    pub fail_open: Leaf,
+    pub health_check: Option<RawHealthCheck>,
+    pub deregistration_delay: Leaf,
+    pub dns_ttl: Leaf,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping of health_check keys")]
+pub(crate) struct RawHealthCheck {
+    pub interval: Leaf,
+    pub timeout: Leaf,
+    pub healthy_threshold: Leaf,
+    pub unhealthy_threshold: Leaf,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping of app keys")]
+pub(crate) struct RawApp {
+    pub instances_per_az: Leaf,
+    pub workers: Leaf,
+    pub queue_capacity: Leaf,
+    pub service_time: Option<RawServiceTime>,
+    pub boot_time: Leaf,
+    pub mtbf: Leaf,
+    pub mttr: Leaf,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping of service_time keys")]
+pub(crate) struct RawServiceTime {
+    pub dist: Leaf,
+    pub mean: Leaf,
+    pub p99: Leaf,
+    pub value: Leaf,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping of workload keys")]
+pub(crate) struct RawWorkload {
+    pub rate: Leaf,
+    pub arrival: Leaf,
+    pub timeout: Leaf,
+    pub retries: Leaf,
+    pub retry_backoff: Leaf,
+    pub connect_timeout: Leaf,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping of fault keys")]
+pub(crate) struct RawFault {
+    pub at: Leaf,
+    pub kind: Leaf,
+    pub az: Leaf,
+    pub instance: Leaf,
+    pub duration: Leaf,
+    pub extra: Leaf,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping of metrics keys")]
+pub(crate) struct RawMetrics {
+    pub bucket: Leaf,
+    pub window: Leaf,
+    pub threshold: Leaf,
+}
+
+/// Deserializes the shape of a scenario, turning serde's first error into an
+/// [`Issue`] at the key path where it happened.
+pub(crate) fn deserialize(value: serde_yaml::Value) -> Result<RawScenario, Issue> {
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = KeyPath::from(err.path());
+        explain(path, &err.into_inner().to_string())
+    })
+}
+
+/// Rewrites serde's wording ("unknown field", "invalid type: map") into the
+/// scenario's vocabulary (key, mapping) and adds a did-you-mean.
+fn explain(path: KeyPath, msg: &str) -> Issue {
+    if let Some(rest) = msg.strip_prefix("unknown field `") {
+        return unknown_key(path, rest);
+    }
+    if let Some(rest) = msg.strip_prefix("invalid type: ")
+        && let Some((got, expected)) = rest.split_once(", expected ")
+    {
+        if expected == "field identifier" {
+            // A number or list used as a key: name the mapping it is in.
+            let parent = path.parent().unwrap_or_default();
+            return Issue::at(
+                &parent,
+                format!("keys must be names, got the key {}", describe_got(got)),
+            );
+        }
+        // serde says "sequence"; YAML users say "list".
+        let expected = expected.replace("a sequence", "a list");
+        return Issue::at(
+            &path,
+            format!("expected {expected}, got {}", describe_got(got)),
+        );
+    }
+    Issue::at(&path, msg.to_string())
+}
+
+/// `rest` is what follows "unknown field `": "rat`, expected one of `rate`, ...".
+fn unknown_key(path: KeyPath, rest: &str) -> Issue {
+    let (name, tail) = rest.split_once('`').unwrap_or((rest, ""));
+    let expected: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
+    let place = match path.parent() {
+        Some(p) if !p.is_root() => format!("in `{p}`"),
+        _ => "at the top level".to_string(),
+    };
+    let known = if expected.is_empty() {
+        String::new()
+    } else {
+        format!(", expected one of {}", suggest::list(&expected))
+    };
+    Issue {
+        path,
+        anchor: Anchor::Key,
+        message: format!(
+            "unknown key `{name}` {place}{known}{}",
+            suggest::hint(name, &expected)
+        ),
+    }
+}
+
+/// serde's `string "x"`, `integer `5``, `map` into `"x"`, `5`, `a mapping`.
+fn describe_got(got: &str) -> String {
+    let ticked = |prefix: &str| {
+        got.strip_prefix(prefix)
+            .map(|v| v.trim_matches('`').to_string())
+    };
+    if let Some(s) = got.strip_prefix("string ") {
+        return s.to_string();
+    }
+    for prefix in ["integer ", "floating point ", "boolean "] {
+        if let Some(v) = ticked(prefix) {
+            return v;
+        }
+    }
+    match got {
+        "map" => "a mapping".to_string(),
+        "sequence" => "a list".to_string(),
+        "unit value" => "nothing (null)".to_string(),
+        "enum" => "a tagged value (`!tag`)".to_string(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(yaml: &str) -> Result<RawScenario, Issue> {
+        deserialize(serde_yaml::from_str(yaml).unwrap())
+    }
+
+    #[test]
+    fn unknown_key_names_the_parent_lists_known_keys_and_suggests() {
+        let e = shape("workload: { rat: 5 }").unwrap_err();
+        assert_eq!(e.path.to_string(), "workload.rat");
+        assert_eq!(e.anchor, Anchor::Key);
+        assert!(
+            e.message
+                .starts_with("unknown key `rat` in `workload`, expected one of `rate`, `arrival`"),
+            "{}",
+            e.message
+        );
+        assert!(
+            e.message.ends_with("; did you mean `rate`?"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn unknown_top_level_key_says_top_level() {
+        let e = shape("nmae: x").unwrap_err();
+        assert_eq!(e.path.to_string(), "nmae");
+        assert!(
+            e.message.starts_with("unknown key `nmae` at the top level"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains("did you mean `name`?"), "{}", e.message);
+    }
+
+    #[test]
+    fn wrong_shape_says_what_was_expected_and_what_was_found() {
+        let e = shape("workload: 5").unwrap_err();
+        assert_eq!(e.path.to_string(), "workload");
+        assert_eq!(e.message, "expected a mapping of workload keys, got 5");
+        let e = shape("seed: [1, 2]").unwrap_err();
+        assert_eq!(
+            e.message,
+            "expected a single value (text, a number or true/false), got a list"
+        );
+        let e = shape("faults: {at: 1s}").unwrap_err();
+        assert_eq!(e.message, "expected a list, got a mapping");
+        let e = shape("azs: [a, {x: 1}]").unwrap_err();
+        assert_eq!(e.path.to_string(), "azs[1]");
+    }
+
+    #[test]
+    fn non_text_keys_are_reported_at_their_mapping() {
+        let e = shape("workload: {1: 2}").unwrap_err();
+        assert_eq!(e.path.to_string(), "workload");
+        assert_eq!(e.message, "keys must be names, got the key 1");
+    }
+
+    #[test]
+    fn scalars_keep_their_yaml_type() {
+        let raw = shape("seed: 7\nduration: 1.5\nname: x\nwarmup: true").unwrap();
+        assert_eq!(raw.seed, Some(Scalar::Int(7)));
+        assert_eq!(raw.duration, Some(Scalar::Float(1.5)));
+        assert_eq!(raw.name, Some(Scalar::Str("x".into())));
+        assert_eq!(raw.warmup, Some(Scalar::Bool(true)));
+        assert_eq!(Scalar::Str("fast".into()).to_string(), "\"fast\"");
+    }
+
+    #[test]
+    fn null_means_not_given() {
+        let raw = shape("seed:\nworkload:\n").unwrap();
+        assert!(raw.seed.is_none() && raw.workload.is_none());
+    }
+}

@@ -1,0 +1,770 @@
+//! Raw file -> typed [`Scenario`]: units resolved, defaults applied, every
+//! value and cross-reference checked. Each problem is an [`Issue`] at the key
+//! path of the offending value, so it can be shown at its line in the file.
+
+use crate::engine::{NANOS_PER_MILLI, SimTime};
+
+use super::config::*;
+use super::defaults as d;
+use super::error::{Anchor, Issue};
+use super::keypath::KeyPath;
+use super::raw::*;
+use super::suggest;
+use super::units::{self, format_duration as fd};
+
+type Res<T> = Result<T, Issue>;
+
+/// z of the 99th percentile of a standard normal, to the precision the
+/// documented limit uses. For a log-normal, p99/mean = exp(z*s - s^2/2),
+/// whose largest value over all s is exp(z^2/2) (at s = z): above that no
+/// log-normal has the requested mean and p99.
+const Z99: f64 = 2.326;
+
+/// Builds the typed scenario from the raw file; `default_name` is used when
+/// the file has no `name`.
+pub(crate) fn resolve(raw: &RawScenario, default_name: &str) -> Res<Scenario> {
+    let root = KeyPath::root();
+    let name = resolve_name(raw.name.as_ref(), default_name, &root.key("name"))?;
+    let description = match &raw.description {
+        Some(v) => text(v, &root.key("description"))?,
+        None => String::new(),
+    };
+    let seed = whole(&raw.seed, &root.key("seed"), d::SEED, 0, u64::MAX)?;
+    let duration = positive_duration(&raw.duration, &root.key("duration"), d::DURATION)?;
+    let warmup_path = root.key("warmup");
+    let warmup = duration_or(&raw.warmup, &warmup_path, d::WARMUP)?;
+    if warmup >= duration {
+        return Err(Issue::at(
+            &warmup_path,
+            format!(
+                "must be shorter than duration ({}), got {}",
+                fd(duration),
+                fd(warmup)
+            ),
+        ));
+    }
+    let azs = resolve_azs(raw.azs.as_deref(), &root.key("azs"))?;
+
+    let default_network = RawNetwork::default();
+    let network = raw.network.as_ref().unwrap_or(&default_network);
+    let network = Network {
+        latency: duration_or(
+            &network.latency,
+            &root.key("network").key("latency"),
+            d::NETWORK_LATENCY,
+        )?,
+    };
+
+    let mut scenario = Scenario {
+        name,
+        description,
+        seed,
+        duration,
+        warmup,
+        azs,
+        network,
+        load_balancer: resolve_lb(raw.load_balancer.as_ref(), &root.key("load_balancer"))?,
+        app: resolve_app(raw.app.as_ref(), &root.key("app"))?,
+        workload: resolve_workload(raw.workload.as_ref(), &root.key("workload"))?,
+        faults: Vec::new(),
+        metrics: resolve_metrics(raw.metrics.as_ref(), &root.key("metrics"))?,
+    };
+    // Faults refer to AZs and instances, so they come last.
+    let faults_path = root.key("faults");
+    for (i, raw_fault) in raw.faults.iter().flatten().enumerate() {
+        let fault = resolve_fault(raw_fault, &scenario, &faults_path.index(i))?;
+        scenario.faults.push(fault);
+    }
+    Ok(scenario)
+}
+
+fn resolve_name(value: Option<&Scalar>, default_name: &str, path: &KeyPath) -> Res<String> {
+    let (name, from_file_name) = match value {
+        Some(v) => (text(v, path)?, false),
+        None => (default_name.to_string(), true),
+    };
+    let valid = !name.is_empty()
+        && name != "."
+        && name != ".."
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if valid {
+        return Ok(name);
+    }
+    // The name becomes an output folder: no separators, no `..`, no spaces.
+    let rule = "a scenario name becomes a folder name: use only letters, digits, `.`, `_` and `-`";
+    Err(Issue::at(
+        path,
+        if from_file_name {
+            format!("the file name gives the name {name:?}, but {rule}; add a `name:` key")
+        } else {
+            format!("{rule}, got {name:?}")
+        },
+    ))
+}
+
+fn resolve_azs(value: Option<&[Scalar]>, path: &KeyPath) -> Res<Vec<String>> {
+    let Some(items) = value else {
+        return Ok(d::AZS.iter().map(|s| s.to_string()).collect());
+    };
+    if items.is_empty() {
+        return Err(Issue::at(path, "needs at least one AZ, e.g. [a, b, c]"));
+    }
+    let mut azs: Vec<String> = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let p = path.index(i);
+        let name = text(item, &p)?;
+        if name.is_empty() || name.chars().any(char::is_whitespace) {
+            return Err(Issue::at(
+                &p,
+                format!("an AZ name must be non-empty without spaces, got {name:?}"),
+            ));
+        }
+        if azs.contains(&name) {
+            return Err(Issue::at(&p, format!("AZ `{name}` is listed twice")));
+        }
+        azs.push(name);
+    }
+    Ok(azs)
+}
+
+fn resolve_lb(raw: Option<&RawLoadBalancer>, path: &KeyPath) -> Res<LoadBalancer> {
+    let default = RawLoadBalancer::default();
+    let raw = raw.unwrap_or(&default);
+    let algorithm = choice(
+        &raw.algorithm,
+        &path.key("algorithm"),
+        &[
+            ("round_robin", Algorithm::RoundRobin),
+            ("random", Algorithm::Random),
+            ("least_outstanding", Algorithm::LeastOutstanding),
+        ],
+        d::ALGORITHM,
+    )?;
+    let cross_zone = boolean(&raw.cross_zone, &path.key("cross_zone"), d::CROSS_ZONE)?;
+    let fail_open = boolean(&raw.fail_open, &path.key("fail_open"), d::FAIL_OPEN)?;
+    let health_check = resolve_health_check(raw.health_check.as_ref(), &path.key("health_check"))?;
+    let deregistration_delay = duration_or(
+        &raw.deregistration_delay,
+        &path.key("deregistration_delay"),
+        d::DEREGISTRATION_DELAY,
+    )?;
+    let dns_ttl = duration_or(&raw.dns_ttl, &path.key("dns_ttl"), d::DNS_TTL)?;
+    Ok(LoadBalancer {
+        algorithm,
+        cross_zone,
+        fail_open,
+        health_check,
+        deregistration_delay,
+        dns_ttl,
+    })
+}
+
+fn resolve_health_check(raw: Option<&RawHealthCheck>, path: &KeyPath) -> Res<HealthCheck> {
+    let default = RawHealthCheck::default();
+    let raw = raw.unwrap_or(&default);
+    let interval_path = path.key("interval");
+    let timeout_path = path.key("timeout");
+    let interval = positive_duration(&raw.interval, &interval_path, d::HEALTH_CHECK_INTERVAL)?;
+    let timeout = positive_duration(&raw.timeout, &timeout_path, d::HEALTH_CHECK_TIMEOUT)?;
+    if timeout >= interval {
+        // Blame the value the user wrote: with a default timeout, the interval.
+        return Err(if raw.timeout.is_some() {
+            Issue::at(
+                &timeout_path,
+                format!(
+                    "must be shorter than interval ({}), got {}",
+                    fd(interval),
+                    fd(timeout)
+                ),
+            )
+        } else {
+            Issue::at(
+                &interval_path,
+                format!(
+                    "must be longer than timeout ({}, the default), got {}; set a shorter timeout",
+                    fd(timeout),
+                    fd(interval)
+                ),
+            )
+        });
+    }
+    let threshold = |v: &Option<Scalar>, key: &str, default: u32| {
+        whole(v, &path.key(key), default.into(), 1, 10).map(|n| n as u32)
+    };
+    Ok(HealthCheck {
+        interval,
+        timeout,
+        healthy_threshold: threshold(
+            &raw.healthy_threshold,
+            "healthy_threshold",
+            d::HEALTHY_THRESHOLD,
+        )?,
+        unhealthy_threshold: threshold(
+            &raw.unhealthy_threshold,
+            "unhealthy_threshold",
+            d::UNHEALTHY_THRESHOLD,
+        )?,
+    })
+}
+
+fn resolve_app(raw: Option<&RawApp>, path: &KeyPath) -> Res<App> {
+    let default = RawApp::default();
+    let raw = raw.unwrap_or(&default);
+    let u32_field = |v: &Option<Scalar>, key: &str, default: u32, min: u64, max: u64| {
+        whole(v, &path.key(key), default.into(), min, max).map(|n| n as u32)
+    };
+    let instances_per_az = u32_field(
+        &raw.instances_per_az,
+        "instances_per_az",
+        d::INSTANCES_PER_AZ,
+        0,
+        100_000,
+    )?;
+    let workers = u32_field(&raw.workers, "workers", d::WORKERS, 1, u32::MAX.into())?;
+    let queue_capacity = u32_field(
+        &raw.queue_capacity,
+        "queue_capacity",
+        d::QUEUE_CAPACITY,
+        0,
+        u32::MAX.into(),
+    )?;
+    let service_time = resolve_service_time(raw.service_time.as_ref(), &path.key("service_time"))?;
+    let boot_time = duration_or(&raw.boot_time, &path.key("boot_time"), d::BOOT_TIME)?;
+    let failures = match (&raw.mtbf, &raw.mttr) {
+        (None, None) => None,
+        (Some(_), Some(_)) => Some(RandomFailures {
+            mtbf: positive_duration(&raw.mtbf, &path.key("mtbf"), 0)?,
+            mttr: positive_duration(&raw.mttr, &path.key("mttr"), 0)?,
+        }),
+        (Some(_), None) => {
+            return Err(Issue::at(
+                &path.key("mtbf"),
+                "random failures need both `mtbf` and `mttr`: add `mttr` (mean time to repair), e.g. `mttr: 10m`",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(Issue::at(
+                &path.key("mttr"),
+                "random failures need both `mtbf` and `mttr`: add `mtbf` (mean time between failures), e.g. `mtbf: 30d`",
+            ));
+        }
+    };
+    Ok(App {
+        instances_per_az,
+        workers,
+        queue_capacity,
+        service_time,
+        boot_time,
+        failures,
+    })
+}
+
+#[derive(Clone, Copy)]
+enum Dist {
+    LogNormal,
+    Exponential,
+    Constant,
+}
+
+fn resolve_service_time(raw: Option<&RawServiceTime>, path: &KeyPath) -> Res<ServiceTime> {
+    let Some(raw) = raw else {
+        return Ok(ServiceTime::LogNormal {
+            mean: d::SERVICE_TIME_MEAN,
+            p99: d::SERVICE_TIME_P99,
+        });
+    };
+    let dist = choice(
+        &raw.dist,
+        &path.key("dist"),
+        &[
+            ("lognormal", Dist::LogNormal),
+            ("exponential", Dist::Exponential),
+            ("constant", Dist::Constant),
+        ],
+        Dist::LogNormal,
+    )?;
+    let fields = [
+        ("mean", &raw.mean),
+        ("p99", &raw.p99),
+        ("value", &raw.value),
+    ];
+    let (what, takes): (&str, &[&str]) = match dist {
+        Dist::LogNormal => ("lognormal", &["mean", "p99"]),
+        Dist::Exponential => ("exponential", &["mean"]),
+        Dist::Constant => ("constant", &["value"]),
+    };
+    let dist_note = if raw.dist.is_none() {
+        " (`dist` defaults to lognormal)"
+    } else {
+        ""
+    };
+    for (key, value) in fields {
+        let wanted = takes.contains(&key);
+        if value.is_some() && !wanted {
+            return Err(Issue {
+                path: path.key(key),
+                anchor: Anchor::Key,
+                message: format!(
+                    "`{key}` does not apply to a {what} service time{dist_note}, which takes {}",
+                    suggest::list(takes)
+                ),
+            });
+        }
+        if value.is_none() && wanted {
+            return Err(Issue::at(
+                &path.key(key),
+                format!(
+                    "a {what} service time needs {}{dist_note}",
+                    suggest::list(takes)
+                ),
+            ));
+        }
+    }
+    let req = |v: &Option<Scalar>, key: &str| positive_duration(v, &path.key(key), 0);
+    Ok(match dist {
+        Dist::Constant => ServiceTime::Constant {
+            value: duration_or(&raw.value, &path.key("value"), 0)?,
+        },
+        Dist::Exponential => ServiceTime::Exponential {
+            mean: req(&raw.mean, "mean")?,
+        },
+        Dist::LogNormal => {
+            let mean = req(&raw.mean, "mean")?;
+            let p99 = req(&raw.p99, "p99")?;
+            check_lognormal(mean, p99, &path.key("p99"))?;
+            ServiceTime::LogNormal { mean, p99 }
+        }
+    })
+}
+
+fn check_lognormal(mean: SimTime, p99: SimTime, p99_path: &KeyPath) -> Res<()> {
+    if p99 <= mean {
+        return Err(Issue::at(
+            p99_path,
+            format!(
+                "a lognormal's p99 must be greater than its mean ({}), got {}",
+                fd(mean),
+                fd(p99)
+            ),
+        ));
+    }
+    let limit = (Z99 * Z99 / 2.0).exp();
+    let ratio = p99 as f64 / mean as f64;
+    if ratio >= limit {
+        return Err(Issue::at(
+            p99_path,
+            format!(
+                "no lognormal distribution has mean {} and p99 {}: p99/mean is {ratio:.1}, \
+                 but it must be below {limit:.2} (= exp(2.326^2/2)); lower p99 or raise mean",
+                fd(mean),
+                fd(p99)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn resolve_workload(raw: Option<&RawWorkload>, path: &KeyPath) -> Res<Workload> {
+    let default = RawWorkload::default();
+    let raw = raw.unwrap_or(&default);
+    let rate_path = path.key("rate");
+    let rate = match &raw.rate {
+        None => d::RATE_PER_SEC,
+        Some(Scalar::Str(s)) => units::parse_rate(s).map_err(|m| Issue::at(&rate_path, m))?,
+        Some(Scalar::Int(n)) => units::check_rate(*n as f64)
+            .map_err(|m| Issue::at(&rate_path, format!("{m}, got {n}")))?,
+        Some(Scalar::Float(x)) => {
+            units::check_rate(*x).map_err(|m| Issue::at(&rate_path, format!("{m}, got {x}")))?
+        }
+        Some(other @ Scalar::Bool(_)) => {
+            return Err(Issue::at(
+                &rate_path,
+                format!("expected a rate like 1000/s, got {other}"),
+            ));
+        }
+    };
+    Ok(Workload {
+        rate,
+        arrival: choice(
+            &raw.arrival,
+            &path.key("arrival"),
+            &[
+                ("poisson", Arrival::Poisson),
+                ("constant", Arrival::Constant),
+            ],
+            d::ARRIVAL,
+        )?,
+        timeout: positive_duration(&raw.timeout, &path.key("timeout"), d::CLIENT_TIMEOUT)?,
+        retries: whole(&raw.retries, &path.key("retries"), d::RETRIES.into(), 0, 10)? as u32,
+        retry_backoff: duration_or(
+            &raw.retry_backoff,
+            &path.key("retry_backoff"),
+            d::RETRY_BACKOFF,
+        )?,
+        connect_timeout: positive_duration(
+            &raw.connect_timeout,
+            &path.key("connect_timeout"),
+            d::CONNECT_TIMEOUT,
+        )?,
+    })
+}
+
+fn resolve_metrics(raw: Option<&RawMetrics>, path: &KeyPath) -> Res<MetricsConfig> {
+    let default = RawMetrics::default();
+    let raw = raw.unwrap_or(&default);
+    let step = |v: &Option<Scalar>, key: &str, default: SimTime| {
+        let p = path.key(key);
+        let t = positive_duration(v, &p, default)?;
+        // Recovery is judged on 100 ms slots; other widths would straddle them.
+        if !t.is_multiple_of(100 * NANOS_PER_MILLI) {
+            return Err(Issue::at(
+                &p,
+                format!("must be a multiple of 100ms, got {}", fd(t)),
+            ));
+        }
+        Ok(t)
+    };
+    let bucket = step(&raw.bucket, "bucket", d::METRICS_BUCKET)?;
+    let window = step(&raw.window, "window", d::METRICS_WINDOW)?;
+    let threshold_path = path.key("threshold");
+    let threshold = match &raw.threshold {
+        None => d::METRICS_THRESHOLD,
+        Some(v) => {
+            let f = match v {
+                Scalar::Str(s) => units::parse_fraction(s),
+                Scalar::Int(n) => Ok(*n as f64),
+                Scalar::Float(x) => Ok(*x),
+                Scalar::Bool(_) => Err(format!(
+                    "expected a percentage like 99.9% or a fraction like 0.999, got {v}"
+                )),
+            }
+            .map_err(|m| Issue::at(&threshold_path, m))?;
+            if !(f > 0.0 && f <= 1.0) {
+                let hint =
+                    if f > 1.0 && f <= 100.0 && !matches!(v, Scalar::Str(s) if s.contains('%')) {
+                        format!("; did you mean {f}%?")
+                    } else {
+                        String::new()
+                    };
+                return Err(Issue::at(
+                    &threshold_path,
+                    format!("must be above 0% and at most 100%, got {v}{hint}"),
+                ));
+            }
+            f
+        }
+    };
+    Ok(MetricsConfig {
+        bucket,
+        window,
+        threshold,
+    })
+}
+
+const FAULT_KINDS: [&str; 4] = ["az_outage", "instance_crash", "instance_hang", "latency"];
+
+fn resolve_fault(raw: &RawFault, scenario: &Scenario, path: &KeyPath) -> Res<Fault> {
+    let Some(kind_value) = &raw.kind else {
+        return Err(Issue::at(
+            &path.key("kind"),
+            format!(
+                "a fault needs `kind`, one of {}",
+                suggest::list(&FAULT_KINDS)
+            ),
+        ));
+    };
+    let kind_name = choice_str(kind_value, &path.key("kind"), &FAULT_KINDS)?;
+    // Which keys each kind takes besides `at`, `kind` and `duration`.
+    let takes: &[&str] = match kind_name {
+        "az_outage" => &["az"],
+        "latency" => &["az", "instance", "extra"],
+        _ => &["instance"],
+    };
+    let extras = [
+        ("az", &raw.az),
+        ("instance", &raw.instance),
+        ("extra", &raw.extra),
+    ];
+    for (key, value) in extras {
+        if value.is_some() && !takes.contains(&key) {
+            let mut all = vec!["at", "kind", "duration"];
+            all.extend_from_slice(takes);
+            return Err(Issue {
+                path: path.key(key),
+                anchor: Anchor::Key,
+                message: format!(
+                    "`{key}` does not apply to faults of kind `{kind_name}`, which take {}",
+                    suggest::list(&all)
+                ),
+            });
+        }
+    }
+
+    let at_path = path.key("at");
+    if raw.at.is_none() {
+        return Err(Issue::at(
+            &at_path,
+            "a fault needs `at`, the time it starts, e.g. `at: 10m`",
+        ));
+    }
+    let at = duration_or(&raw.at, &at_path, 0)?;
+    if at >= scenario.duration {
+        // A fault that never starts would make the run look falsely healthy.
+        return Err(Issue::at(
+            &at_path,
+            format!(
+                "the fault would start at {}, but the run ends at {} (duration)",
+                fd(at),
+                fd(scenario.duration)
+            ),
+        ));
+    }
+    let duration = match &raw.duration {
+        Some(_) => Some(positive_duration(&raw.duration, &path.key("duration"), 0)?),
+        None => None,
+    };
+
+    let az = |v: &Scalar| find_az(v, scenario, &path.key("az"));
+    let instance = |v: &Scalar| find_instance(v, scenario, &path.key("instance"));
+    let missing = |key: &str, what: String| Issue::at(&path.key(key), what);
+    let kind = match kind_name {
+        "az_outage" => {
+            let v = raw.az.as_ref().ok_or_else(|| {
+                missing(
+                    "az",
+                    format!(
+                        "faults of kind `az_outage` need `az`, one of {}",
+                        suggest::list(&scenario.azs)
+                    ),
+                )
+            })?;
+            FaultKind::AzOutage { az: az(v)? }
+        }
+        "instance_crash" | "instance_hang" => {
+            let v = raw.instance.as_ref().ok_or_else(|| {
+                missing(
+                    "instance",
+                    format!(
+                        "faults of kind `{kind_name}` need `instance`, e.g. `instance: {}-1`",
+                        scenario.azs[0]
+                    ),
+                )
+            })?;
+            let instance = instance(v)?;
+            if kind_name == "instance_crash" {
+                FaultKind::InstanceCrash { instance }
+            } else {
+                FaultKind::InstanceHang { instance }
+            }
+        }
+        _ => {
+            let target = match (&raw.az, &raw.instance) {
+                (Some(v), None) => LatencyTarget::Az(az(v)?),
+                (None, Some(v)) => LatencyTarget::Instance(instance(v)?),
+                (Some(_), Some(_)) => {
+                    return Err(Issue {
+                        path: path.key("instance"),
+                        anchor: Anchor::Key,
+                        message:
+                            "faults of kind `latency` take either `az` or `instance`, not both"
+                                .into(),
+                    });
+                }
+                (None, None) => {
+                    return Err(missing(
+                        "az",
+                        "faults of kind `latency` need either `az` or `instance`".into(),
+                    ));
+                }
+            };
+            if raw.extra.is_none() {
+                return Err(missing(
+                    "extra",
+                    "faults of kind `latency` need `extra`, the added delay, e.g. `extra: 200ms`"
+                        .into(),
+                ));
+            }
+            let extra = positive_duration(&raw.extra, &path.key("extra"), 0)?;
+            FaultKind::Latency { target, extra }
+        }
+    };
+    Ok(Fault { at, duration, kind })
+}
+
+fn find_az(value: &Scalar, scenario: &Scenario, path: &KeyPath) -> Res<usize> {
+    let name = text(value, path)?;
+    az_index(&name, scenario).ok_or_else(|| Issue::at(path, unknown_az(&name, scenario)))
+}
+
+fn az_index(name: &str, scenario: &Scenario) -> Option<usize> {
+    scenario.azs.iter().position(|a| a == name)
+}
+
+fn unknown_az(name: &str, scenario: &Scenario) -> String {
+    let azs: Vec<&str> = scenario.azs.iter().map(String::as_str).collect();
+    format!(
+        "unknown AZ `{name}`, expected one of {}{}",
+        suggest::list(&azs),
+        suggest::hint(name, &azs)
+    )
+}
+
+/// `a-1` -> global instance index. AZ names may contain `-`, so the number
+/// is whatever follows the last one.
+fn find_instance(value: &Scalar, scenario: &Scenario, path: &KeyPath) -> Res<usize> {
+    let name = text(value, path)?;
+    let example = format!("{}-1", scenario.azs[0]);
+    let shape = || {
+        Issue::at(
+            path,
+            format!(
+                "expected an instance name like `{example}` (<az>-<n>, n counted from 1 within the AZ), got {name:?}"
+            ),
+        )
+    };
+    let (az_name, number) = name.rsplit_once('-').ok_or_else(shape)?;
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(shape());
+    }
+    let az = az_index(az_name, scenario).ok_or_else(|| {
+        Issue::at(
+            path,
+            format!("instance `{name}`: {}", unknown_az(az_name, scenario)),
+        )
+    })?;
+    let per_az = scenario.app.instances_per_az;
+    let n: u64 = number.parse().unwrap_or(u64::MAX);
+    if n == 0 || n > u64::from(per_az) {
+        let has = match per_az {
+            0 => "no instances (app.instances_per_az is 0)".to_string(),
+            1 => format!("1 instance, `{az_name}-1`"),
+            k => format!("{k} instances, `{az_name}-1` to `{az_name}-{k}`"),
+        };
+        return Err(Issue::at(
+            path,
+            format!("no instance `{name}`: AZ `{az_name}` has {has}"),
+        ));
+    }
+    // n is in 1..=per_az, so n - 1 fits in u32.
+    Ok(scenario.instance_id(az, (n - 1) as u32))
+}
+
+// ---- leaf readers -------------------------------------------------------
+
+fn text(value: &Scalar, path: &KeyPath) -> Res<String> {
+    match value {
+        Scalar::Str(s) => Ok(s.clone()),
+        // `azs: [1, 2]` is a fair way to name AZs; keep it.
+        Scalar::Int(n) => Ok(n.to_string()),
+        other => Err(Issue::at(path, format!("expected text, got {other}"))),
+    }
+}
+
+fn duration_of(value: &Scalar) -> Result<SimTime, String> {
+    match value {
+        Scalar::Str(s) => units::parse_duration(s),
+        Scalar::Int(n) => units::duration_from_number(*n as f64),
+        Scalar::Float(x) => units::duration_from_number(*x),
+        Scalar::Bool(_) => Err(format!(
+            "expected a duration like 250ms, 30s or 10m, got {value}"
+        )),
+    }
+}
+
+/// A duration that may be zero.
+fn duration_or(value: &Option<Scalar>, path: &KeyPath, default: SimTime) -> Res<SimTime> {
+    match value {
+        None => Ok(default),
+        Some(v) => duration_of(v).map_err(|m| Issue::at(path, m)),
+    }
+}
+
+/// A duration that must be greater than zero.
+fn positive_duration(value: &Option<Scalar>, path: &KeyPath, default: SimTime) -> Res<SimTime> {
+    let t = duration_or(value, path, default)?;
+    if t == 0 {
+        let got = value
+            .as_ref()
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| "0".into());
+        return Err(Issue::at(
+            path,
+            format!("must be greater than 0, got {got}"),
+        ));
+    }
+    Ok(t)
+}
+
+fn whole(value: &Option<Scalar>, path: &KeyPath, default: u64, min: u64, max: u64) -> Res<u64> {
+    let Some(v) = value else { return Ok(default) };
+    // Type limits (u32, u64) are not a rule the user needs to read.
+    let open_ended = max >= u64::from(u32::MAX);
+    let range = if open_ended {
+        format!("a whole number, {min} or more")
+    } else {
+        format!("a whole number from {min} to {max}")
+    };
+    let n: Option<i128> = match v {
+        Scalar::Int(n) => Some(*n),
+        // `2.0` is a whole number written with a point; `2.5` is not.
+        Scalar::Float(x) if x.fract() == 0.0 && x.abs() < 1e30 => Some(*x as i128),
+        _ => None,
+    };
+    match n {
+        Some(n) if n >= i128::from(min) && n <= i128::from(max) => Ok(n as u64),
+        Some(n) if open_ended && n > i128::from(max) => {
+            Err(Issue::at(path, format!("must be at most {max}, got {v}")))
+        }
+        _ => Err(Issue::at(path, format!("expected {range}, got {v}"))),
+    }
+}
+
+fn boolean(value: &Option<Scalar>, path: &KeyPath, default: bool) -> Res<bool> {
+    match value {
+        None => Ok(default),
+        Some(Scalar::Bool(b)) => Ok(*b),
+        Some(other) => Err(Issue::at(
+            path,
+            format!("expected true or false, got {other}"),
+        )),
+    }
+}
+
+fn choice<T: Copy>(
+    value: &Option<Scalar>,
+    path: &KeyPath,
+    options: &[(&str, T)],
+    default: T,
+) -> Res<T> {
+    let Some(v) = value else { return Ok(default) };
+    let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+    let picked = choice_str(v, path, &names)?;
+    // choice_str only returns one of `names`.
+    Ok(options
+        .iter()
+        .find(|(n, _)| *n == picked)
+        .map(|(_, t)| *t)
+        .unwrap_or(default))
+}
+
+fn choice_str<'a>(value: &Scalar, path: &KeyPath, names: &[&'a str]) -> Res<&'a str> {
+    if let Scalar::Str(s) = value
+        && let Some(n) = names.iter().find(|n| **n == s.as_str())
+    {
+        return Ok(n);
+    }
+    let given = match value {
+        Scalar::Str(s) => s.clone(),
+        other => other.to_string(),
+    };
+    Err(Issue::at(
+        path,
+        format!(
+            "expected one of {}, got {value}{}",
+            suggest::list(names),
+            suggest::hint(&given, names)
+        ),
+    ))
+}

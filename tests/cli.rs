@@ -1,0 +1,202 @@
+//! The real `sim` binary: outputs, determinism, and errors a user can cause.
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+
+fn sim() -> Command {
+    Command::cargo_bin("sim").expect("sim binary")
+}
+
+/// A short run of the instance-failure scenario into `out`.
+fn run_into(out: &Path, extra: &[&str]) -> std::process::Output {
+    sim()
+        .args([
+            "run",
+            "scenarios/instance-failure.yaml",
+            "--set",
+            "duration=7m",
+        ])
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .expect("runs")
+}
+
+#[test]
+fn run_writes_summary_timeseries_and_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run_into(dir.path(), &["--trace"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let run = dir.path().join("instance-failure");
+    let summary: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    for key in [
+        "scenario",
+        "seed",
+        "requests",
+        "availability",
+        "latency_ms",
+        "faults",
+        "events_processed",
+    ] {
+        assert!(summary.get(key).is_some(), "summary.json lacks {key}");
+    }
+    for key in ["total", "succeeded", "dropped"] {
+        assert!(summary["requests"].get(key).is_some());
+    }
+    let fault = &summary["faults"][0];
+    for key in [
+        "kind",
+        "start_s",
+        "detected_s",
+        "recovered_s",
+        "failover_latency_s",
+        "masked",
+        "dropped",
+    ] {
+        assert!(fault.get(key).is_some(), "fault lacks {key}");
+    }
+    assert_eq!(summary["seed"], 7);
+    let csv = fs::read_to_string(run.join("timeseries.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap();
+    assert!(header.starts_with("t_start_s,t_end_s,issued,succeeded,dropped,"));
+    assert!(header.ends_with("healthy_a,healthy_b,healthy_c"));
+    assert_eq!(lines.count(), 7 * 60);
+    let events = fs::read_to_string(run.join("events.jsonl")).unwrap();
+    assert!(events.lines().any(|l| l.contains("instance_crash")));
+    // No temporary files are left behind.
+    let names: Vec<String> = fs::read_dir(&run)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("seed 7"), "{stdout}");
+    assert!(stdout.contains("availability"));
+}
+
+#[test]
+fn same_seed_gives_byte_identical_summary_and_another_seed_does_not() {
+    let (a, b, c) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    assert!(run_into(a.path(), &[]).status.success());
+    assert!(run_into(b.path(), &[]).status.success());
+    assert!(run_into(c.path(), &["--seed", "8"]).status.success());
+    let read = |d: &Path, f: &str| fs::read(d.join("instance-failure").join(f)).unwrap();
+    assert_eq!(
+        read(a.path(), "summary.json"),
+        read(b.path(), "summary.json")
+    );
+    assert_eq!(
+        read(a.path(), "timeseries.csv"),
+        read(b.path(), "timeseries.csv")
+    );
+    assert_ne!(
+        read(a.path(), "summary.json"),
+        read(c.path(), "summary.json")
+    );
+}
+
+#[test]
+fn validate_accepts_the_shipped_scenarios() {
+    for f in [
+        "scenarios/az-outage.yaml",
+        "scenarios/instance-failure.yaml",
+    ] {
+        sim().args(["validate", f]).assert().success();
+    }
+}
+
+/// Runs `sim` with `args` in `dir` and returns its stderr after checking
+/// exit code 2, a single `error:` line, and no panic.
+fn user_error(dir: &Path, args: &[&str]) -> String {
+    let o = sim().current_dir(dir).args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(o.stdout.is_empty());
+    err
+}
+
+#[test]
+fn bad_input_is_one_clear_line_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let write = |name: &str, text: &str| fs::write(d.join(name), text).unwrap();
+
+    let e = user_error(d, &["run", "missing.yaml"]);
+    assert!(
+        e.contains("missing.yaml") && e.contains("No such file"),
+        "{e}"
+    );
+
+    write("syntax.yaml", "name: x\nazs: [a, b\n");
+    let e = user_error(d, &["run", "syntax.yaml"]);
+    assert!(e.starts_with("error: syntax.yaml:3:"), "{e}");
+
+    write("unknown.yaml", "name: x\nworkload:\n  rat: 5/s\n");
+    let e = user_error(d, &["run", "unknown.yaml"]);
+    assert!(e.contains("unknown.yaml:3:3"), "{e}");
+    assert!(e.contains("did you mean `rate`"), "{e}");
+
+    write("zero.yaml", "duration: 0s\n");
+    let e = user_error(d, &["validate", "zero.yaml"]);
+    assert!(e.contains("zero.yaml:1:") && e.contains("duration"), "{e}");
+
+    write("negative.yaml", "workload: {timeout: -2s}\n");
+    let e = user_error(d, &["validate", "negative.yaml"]);
+    assert!(
+        e.contains("negative.yaml:1:") && e.contains("workload.timeout"),
+        "{e}"
+    );
+
+    write(
+        "az.yaml",
+        "azs: [a, b]\nfaults:\n  - {at: 1m, kind: az_outage, az: z}\n",
+    );
+    let e = user_error(d, &["run", "az.yaml"]);
+    assert!(
+        e.contains("az.yaml:3:") && e.contains("faults[0].az"),
+        "{e}"
+    );
+    assert!(e.contains("`z`"), "{e}");
+
+    write("ok.yaml", "name: ok\n");
+    let e = user_error(d, &["run", "ok.yaml", "--set", "workload.rat=5/s"]);
+    assert!(
+        e.contains("--set workload.rat=5/s") && e.contains("did you mean `rate`"),
+        "{e}"
+    );
+
+    let e = user_error(d, &["run", "ok.yaml", "--set", "nonsense"]);
+    assert!(e.contains("nonsense"), "{e}");
+
+    // An --out that is a file.
+    let e = user_error(d, &["run", "ok.yaml", "--out", "ok.yaml"]);
+    assert!(e.contains("ok.yaml") && e.contains("folder"), "{e}");
+
+    // Usage errors from the argument parser also exit 2.
+    let o = sim().args(["run"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn bench_prints_rates_and_memory() {
+    let o = sim()
+        .args(["bench", "--repeat", "1", "--set", "duration=11m"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("M events/s"), "{out}");
+    assert!(out.contains("M requests/s"), "{out}");
+    assert!(out.contains("peak memory"), "{out}");
+}

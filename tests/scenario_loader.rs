@@ -1,0 +1,940 @@
+//! The scenario loader through its public API: typed values, AWS defaults,
+//! and every kind of user error placed at its line, column and key.
+
+use std::io::Write;
+
+use failover_sim::scenario::{
+    Algorithm, App, Arrival, Fault, FaultKind, HealthCheck, LatencyTarget, LoadBalancer,
+    MetricsConfig, Network, RandomFailures, Scenario, ScenarioError, ServiceTime, Workload,
+    load_file, load_str,
+};
+
+const MS: u64 = 1_000_000;
+const S: u64 = 1_000 * MS;
+const MIN: u64 = 60 * S;
+
+fn load(yaml: &str) -> Result<Scenario, ScenarioError> {
+    load_str(yaml, "scenarios/t.yaml", "t", &[])
+}
+
+fn load_with(yaml: &str, sets: &[&str]) -> Result<Scenario, ScenarioError> {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    load_str(yaml, "scenarios/t.yaml", "t", &sets)
+}
+
+fn fails(yaml: &str) -> ScenarioError {
+    load(yaml).expect_err("the scenario should be rejected")
+}
+
+fn fails_with(yaml: &str, sets: &[&str]) -> ScenarioError {
+    load_with(yaml, sets).expect_err("the scenario should be rejected")
+}
+
+/// Asserts the whole location of a file error and a fragment of its message.
+#[track_caller]
+fn assert_at(e: &ScenarioError, line: usize, column: usize, key: &str, fragment: &str) {
+    assert_eq!(e.origin, "scenarios/t.yaml", "{e}");
+    assert_eq!((e.line, e.column), (Some(line), Some(column)), "{e}");
+    assert_eq!(e.key.as_deref(), Some(key), "{e}");
+    assert!(
+        e.message.contains(fragment),
+        "message lacks {fragment:?}: {e}"
+    );
+}
+
+/// Asserts an error is blamed on a `--set`, not on the file.
+#[track_caller]
+fn assert_on_set(e: &ScenarioError, set: &str, key: Option<&str>, fragment: &str) {
+    assert_eq!(e.origin, format!("--set {set}"), "{e}");
+    assert_eq!((e.line, e.column), (None, None), "{e}");
+    assert_eq!(e.key.as_deref(), key, "{e}");
+    assert!(
+        e.message.contains(fragment),
+        "message lacks {fragment:?}: {e}"
+    );
+}
+
+const FULL: &str = "\
+name: az-outage
+description: Three AZs behind an ALB; AZ a loses power.
+seed: 42
+duration: 45m
+warmup: 2m
+azs: [a, b, c]
+network: { latency: 250us }
+load_balancer:
+  algorithm: least_outstanding
+  cross_zone: false
+  fail_open: false
+  health_check: { interval: 10s, timeout: 5s, healthy_threshold: 3, unhealthy_threshold: 4 }
+  deregistration_delay: 30s
+  dns_ttl: 5s
+app:
+  instances_per_az: 3
+  workers: 16
+  queue_capacity: 0
+  service_time: { dist: lognormal, mean: 20ms, p99: 120ms }
+  boot_time: 1.5m
+  mtbf: 30d
+  mttr: 10m
+workload:
+  rate: 60000/m
+  arrival: constant
+  timeout: 1500ms
+  retries: 2
+  retry_backoff: 50ms
+  connect_timeout: 0.5s
+faults:
+  - { at: 10m, kind: az_outage, az: a, duration: 20m }
+  - { at: 5m, kind: instance_crash, instance: b-3 }
+  - { at: 5m, kind: instance_hang, instance: c-1, duration: 1m }
+  - { at: 6m, kind: latency, az: b, extra: 200ms, duration: 2m }
+  - { at: 0, kind: latency, instance: a-2, extra: 1s }
+metrics: { bucket: 500ms, window: 10s, threshold: 99.9% }
+";
+
+#[test]
+fn full_file_maps_to_typed_values() {
+    let s = load(FULL).unwrap();
+    assert!(
+        (s.metrics.threshold - 0.999).abs() < 1e-12,
+        "{}",
+        s.metrics.threshold
+    );
+    let expected = Scenario {
+        name: "az-outage".into(),
+        description: "Three AZs behind an ALB; AZ a loses power.".into(),
+        seed: 42,
+        duration: 45 * MIN,
+        warmup: 2 * MIN,
+        azs: vec!["a".into(), "b".into(), "c".into()],
+        network: Network { latency: 250_000 },
+        load_balancer: LoadBalancer {
+            algorithm: Algorithm::LeastOutstanding,
+            cross_zone: false,
+            fail_open: false,
+            health_check: HealthCheck {
+                interval: 10 * S,
+                timeout: 5 * S,
+                healthy_threshold: 3,
+                unhealthy_threshold: 4,
+            },
+            deregistration_delay: 30 * S,
+            dns_ttl: 5 * S,
+        },
+        app: App {
+            instances_per_az: 3,
+            workers: 16,
+            queue_capacity: 0,
+            service_time: ServiceTime::LogNormal {
+                mean: 20 * MS,
+                p99: 120 * MS,
+            },
+            boot_time: 90 * S,
+            failures: Some(RandomFailures {
+                mtbf: 30 * 24 * 60 * MIN,
+                mttr: 10 * MIN,
+            }),
+        },
+        workload: Workload {
+            rate: 1000.0,
+            arrival: Arrival::Constant,
+            timeout: 1500 * MS,
+            retries: 2,
+            retry_backoff: 50 * MS,
+            connect_timeout: 500 * MS,
+        },
+        faults: vec![
+            Fault {
+                at: 10 * MIN,
+                duration: Some(20 * MIN),
+                kind: FaultKind::AzOutage { az: 0 },
+            },
+            // b-3 with 3 instances per AZ: AZ 1, third instance -> 1 * 3 + 2.
+            Fault {
+                at: 5 * MIN,
+                duration: None,
+                kind: FaultKind::InstanceCrash { instance: 5 },
+            },
+            Fault {
+                at: 5 * MIN,
+                duration: Some(MIN),
+                kind: FaultKind::InstanceHang { instance: 6 },
+            },
+            Fault {
+                at: 6 * MIN,
+                duration: Some(2 * MIN),
+                kind: FaultKind::Latency {
+                    target: LatencyTarget::Az(1),
+                    extra: 200 * MS,
+                },
+            },
+            Fault {
+                at: 0,
+                duration: None,
+                kind: FaultKind::Latency {
+                    target: LatencyTarget::Instance(1),
+                    extra: S,
+                },
+            },
+        ],
+        metrics: MetricsConfig {
+            bucket: 500 * MS,
+            window: 10 * S,
+            threshold: s.metrics.threshold,
+        },
+    };
+    assert_eq!(s, expected);
+}
+
+#[test]
+fn a_file_with_only_a_name_gets_the_documented_defaults() {
+    let s = load("name: minimal\n").unwrap();
+    assert_eq!(s.description, "");
+    assert_eq!(s.seed, 1);
+    assert_eq!(s.duration, 10 * MIN);
+    assert_eq!(s.warmup, 0);
+    assert_eq!(s.azs, ["a", "b", "c"]);
+    assert_eq!(s.network.latency, 500_000);
+    // ALB: round robin, cross-zone on, fail-open, health checks 30 s / 5 s / 5 / 2.
+    let lb = &s.load_balancer;
+    assert_eq!(lb.algorithm, Algorithm::RoundRobin);
+    assert!(lb.cross_zone);
+    assert!(lb.fail_open);
+    assert_eq!(
+        lb.health_check,
+        HealthCheck {
+            interval: 30 * S,
+            timeout: 5 * S,
+            healthy_threshold: 5,
+            unhealthy_threshold: 2
+        }
+    );
+    assert_eq!(lb.deregistration_delay, 300 * S);
+    assert_eq!(lb.dns_ttl, 60 * S);
+    assert_eq!(
+        s.app,
+        App {
+            instances_per_az: 2,
+            workers: 8,
+            queue_capacity: 100,
+            service_time: ServiceTime::LogNormal {
+                mean: 20 * MS,
+                p99: 120 * MS
+            },
+            boot_time: 60 * S,
+            failures: None,
+        }
+    );
+    assert_eq!(
+        s.workload,
+        Workload {
+            rate: 100.0,
+            arrival: Arrival::Poisson,
+            timeout: 2 * S,
+            retries: 0,
+            retry_backoff: 100 * MS,
+            connect_timeout: S,
+        }
+    );
+    assert!(s.faults.is_empty());
+    assert_eq!(
+        s.metrics,
+        MetricsConfig {
+            bucket: S,
+            window: 5 * S,
+            threshold: 0.99
+        }
+    );
+}
+
+#[test]
+fn other_service_time_distributions_and_rate_spellings() {
+    let s =
+        load("app: { service_time: { dist: exponential, mean: 15ms } }\nworkload: { rate: 250 }\n")
+            .unwrap();
+    assert_eq!(
+        s.app.service_time,
+        ServiceTime::Exponential { mean: 15 * MS }
+    );
+    assert_eq!(s.workload.rate, 250.0);
+    let s =
+        load("app: { service_time: { dist: constant, value: 0 } }\nworkload: { rate: 7200/h }\n")
+            .unwrap();
+    assert_eq!(s.app.service_time, ServiceTime::Constant { value: 0 });
+    assert_eq!(s.workload.rate, 2.0);
+    let s = load("metrics: { threshold: 0.95 }\nnetwork: { latency: 0 }\n").unwrap();
+    assert_eq!(s.metrics.threshold, 0.95);
+    assert_eq!(s.network.latency, 0);
+}
+
+#[test]
+fn instance_names_split_at_the_last_dash_so_az_names_may_contain_dashes() {
+    let s = load(
+        "azs: [us-east-1a, us-east-1b]\napp: { instances_per_az: 4 }\n\
+         faults: [{ at: 1m, kind: instance_crash, instance: us-east-1b-2 }]\n",
+    )
+    .unwrap();
+    assert_eq!(s.faults[0].kind, FaultKind::InstanceCrash { instance: 5 });
+    assert_eq!(s.instance_name(5), "us-east-1b-2");
+}
+
+#[test]
+fn name_defaults_to_the_file_stem() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("zone-drill.yaml");
+    std::fs::write(&path, "seed: 3\n").unwrap();
+    let s = load_file(&path, &[]).unwrap();
+    assert_eq!((s.name.as_str(), s.seed), ("zone-drill", 3));
+}
+
+#[test]
+fn file_stem_that_is_not_a_valid_name_asks_for_a_name_key() {
+    let e = load_str("seed: 3\n", "my drill.yaml", "my drill", &[]).unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("name"));
+    assert!(e.message.contains("add a `name:` key"), "{e}");
+}
+
+#[test]
+fn missing_file_names_the_path_and_the_os_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nope.yaml");
+    let e = load_file(&path, &[]).unwrap_err();
+    assert_eq!(e.origin, path.display().to_string());
+    assert_eq!((e.line, e.key.as_deref()), (None, None));
+    let os = std::io::Error::from(std::io::ErrorKind::NotFound).to_string();
+    assert!(e.message.contains("cannot read the scenario file"), "{e}");
+    assert!(
+        e.to_string().contains("os error 2") || e.message.contains(&os),
+        "{e}"
+    );
+}
+
+#[test]
+fn non_utf8_file_is_reported_at_the_bad_byte() {
+    let mut f = tempfile::Builder::new().suffix(".yaml").tempfile().unwrap();
+    f.write_all(b"name: x\nseed: \xff\n").unwrap();
+    let e = load_file(f.path(), &[]).unwrap_err();
+    assert_eq!((e.line, e.column), (Some(2), Some(7)), "{e}");
+    assert!(e.message.contains("not UTF-8"), "{e}");
+}
+
+#[test]
+fn yaml_syntax_error_has_line_and_column() {
+    let e = fails("name: x\nseed: 1\n  bad: indent\n");
+    assert_eq!(e.origin, "scenarios/t.yaml");
+    assert_eq!(
+        (e.line, e.column, e.key.as_deref()),
+        (Some(3), Some(6), None),
+        "{e}"
+    );
+    assert!(
+        e.message
+            .starts_with("invalid YAML: mapping values are not allowed"),
+        "{e}"
+    );
+    assert!(
+        !e.message.contains("line 3"),
+        "position is in the fields, not the text: {e}"
+    );
+}
+
+#[test]
+fn duplicate_key_points_at_the_second_occurrence() {
+    let e = fails("seed: 1\nworkload:\n  rate: 5/s\n  rate: 6/s\n");
+    assert_at(
+        &e,
+        4,
+        3,
+        "workload.rate",
+        "duplicate key `rate`, first given at line 3",
+    );
+}
+
+#[test]
+fn empty_file_and_non_mapping_are_rejected() {
+    for empty in ["", "# just a comment\n", "---\n"] {
+        let e = fails(empty);
+        assert!(
+            e.message.contains("expected a mapping of scenario keys"),
+            "{e}"
+        );
+    }
+    let e = fails("- a\n- b\n");
+    assert_eq!((e.line, e.column), (Some(1), Some(1)), "{e}");
+    assert!(
+        e.message.contains("expected a mapping of scenario keys")
+            && e.message.ends_with("got a list"),
+        "{e}"
+    );
+}
+
+#[test]
+fn unknown_key_is_shown_at_the_key_with_the_known_keys_and_a_suggestion() {
+    let e = fails("name: x\nworkload:\n  rat: 5\n");
+    assert_at(
+        &e,
+        3,
+        3,
+        "workload.rat",
+        "unknown key `rat` in `workload`, expected one of `rate`, `arrival`",
+    );
+    assert!(e.message.ends_with("did you mean `rate`?"), "{e}");
+    assert_eq!(
+        e.to_string().split(": ").take(2).collect::<Vec<_>>(),
+        ["scenarios/t.yaml:3:3", "workload.rat"]
+    );
+}
+
+#[test]
+fn unknown_key_is_found_at_any_depth_and_at_the_top() {
+    let e = fails("load_balancer:\n  health_check:\n    intervall: 10s\n");
+    assert_at(
+        &e,
+        3,
+        5,
+        "load_balancer.health_check.intervall",
+        "did you mean `interval`?",
+    );
+    let e = fails("seed: 1\nfaults:\n  - { at: 1m, kind: az_outage, zone: a }\n");
+    assert_at(
+        &e,
+        3,
+        32,
+        "faults[0].zone",
+        "unknown key `zone` in `faults[0]`",
+    );
+    let e = fails("sead: 1\n");
+    assert_at(&e, 1, 1, "sead", "unknown key `sead` at the top level");
+    assert!(e.message.contains("did you mean `seed`?"), "{e}");
+}
+
+#[test]
+fn wrong_enum_value_lists_the_allowed_values() {
+    let e = fails("load_balancer:\n  algorithm: fastest\n");
+    assert_at(
+        &e,
+        2,
+        14,
+        "load_balancer.algorithm",
+        "expected one of `round_robin`, `random`, `least_outstanding`, got \"fastest\"",
+    );
+    let e = fails("workload: { arrival: poison }\n");
+    assert_at(&e, 1, 22, "workload.arrival", "did you mean `poisson`?");
+    let e = fails("faults:\n  - { at: 1m, kind: boom }\n");
+    assert_at(
+        &e,
+        2,
+        21,
+        "faults[0].kind",
+        "`az_outage`, `instance_crash`, `instance_hang`, `latency`",
+    );
+    let e = fails("app: { service_time: { dist: normal, mean: 1ms } }\n");
+    assert_at(
+        &e,
+        1,
+        30,
+        "app.service_time.dist",
+        "`lognormal`, `exponential`, `constant`",
+    );
+}
+
+#[test]
+fn wrong_type_names_the_key_and_what_was_expected() {
+    let e = fails("name: x\nworkload: 5\n");
+    assert_at(
+        &e,
+        2,
+        11,
+        "workload",
+        "expected a mapping of workload keys, got 5",
+    );
+    let e = fails("load_balancer:\n  cross_zone: maybe\n");
+    assert_at(
+        &e,
+        2,
+        15,
+        "load_balancer.cross_zone",
+        "expected true or false, got \"maybe\"",
+    );
+    let e = fails("app:\n  workers: many\n");
+    assert_at(
+        &e,
+        2,
+        12,
+        "app.workers",
+        "expected a whole number, 1 or more, got \"many\"",
+    );
+    let e = fails("azs: a\n");
+    assert_at(&e, 1, 6, "azs", "expected a list, got \"a\"");
+    let e = fails("seed: [1]\n");
+    assert_at(&e, 1, 7, "seed", "expected a single value");
+}
+
+#[test]
+fn bad_units_say_what_was_expected_with_an_example_and_echo_the_value() {
+    let e = fails("name: x\nworkload:\n  rate: fast\n");
+    assert_at(&e, 3, 9, "workload.rate", "expected a rate like 1000/s");
+    assert!(e.message.ends_with("got \"fast\""), "{e}");
+    assert_eq!(
+        e.to_string(),
+        "scenarios/t.yaml:3:9: workload.rate: expected a rate like 1000/s, 60/m or 3600/h, got \"fast\""
+    );
+    let e = fails("duration: 30\n");
+    assert_at(&e, 1, 11, "duration", "add a unit, e.g. 30s");
+    let e = fails("warmup: 5sec\n");
+    assert_at(&e, 1, 9, "warmup", "unknown unit `sec` in \"5sec\"");
+    let e = fails("warmup: -5s\n");
+    assert_at(&e, 1, 9, "warmup", "cannot be negative");
+    let e = fails("workload: { timeout: 99999999999d }\n");
+    assert_at(&e, 1, 22, "workload.timeout", "too long");
+    let e = fails("metrics: { threshold: high }\n");
+    assert_at(&e, 1, 23, "metrics.threshold", "like 99.9%");
+}
+
+#[test]
+fn zero_durations_are_rejected_where_time_must_pass() {
+    let e = fails("duration: 0s\n");
+    assert_at(&e, 1, 11, "duration", "must be greater than 0");
+    let e = fails("workload:\n  connect_timeout: 0\n");
+    assert_at(
+        &e,
+        2,
+        20,
+        "workload.connect_timeout",
+        "must be greater than 0",
+    );
+    let e = fails("faults: [{ at: 1m, kind: az_outage, az: a, duration: 0s }]\n");
+    assert_at(&e, 1, 54, "faults[0].duration", "must be greater than 0");
+}
+
+#[test]
+fn warmup_must_end_before_the_run() {
+    let e = fails("duration: 10m\nwarmup: 10m\n");
+    assert_at(
+        &e,
+        2,
+        9,
+        "warmup",
+        "must be shorter than duration (10m), got 10m",
+    );
+}
+
+#[test]
+fn fault_in_an_unknown_az_lists_the_azs() {
+    let e = fails("azs: [a, b]\nfaults:\n  - { at: 1m, kind: az_outage, az: c }\n");
+    assert_at(
+        &e,
+        3,
+        36,
+        "faults[0].az",
+        "unknown AZ `c`, expected one of `a`, `b`",
+    );
+}
+
+#[test]
+fn fault_on_a_missing_instance_says_how_many_there_are() {
+    let e = fails("faults:\n  - { at: 1m, kind: instance_crash, instance: a-3 }\n");
+    assert_at(
+        &e,
+        2,
+        47,
+        "faults[0].instance",
+        "no instance `a-3`: AZ `a` has 2 instances, `a-1` to `a-2`",
+    );
+    let e = fails("faults:\n  - { at: 1m, kind: instance_hang, instance: a-0 }\n");
+    assert_at(&e, 2, 46, "faults[0].instance", "no instance `a-0`");
+    let e = fails("faults:\n  - { at: 1m, kind: instance_hang, instance: z-1 }\n");
+    assert_at(&e, 2, 46, "faults[0].instance", "unknown AZ `z`");
+    let e = fails("faults:\n  - { at: 1m, kind: instance_hang, instance: a1 }\n");
+    assert_at(&e, 2, 46, "faults[0].instance", "like `a-1`");
+}
+
+#[test]
+fn fault_kind_fields_missing_or_irrelevant_name_the_key() {
+    let e = fails("faults:\n  - { at: 1m, kind: instance_crash, az: a }\n");
+    assert_at(
+        &e,
+        2,
+        37,
+        "faults[0].az",
+        "`az` does not apply to faults of kind `instance_crash`",
+    );
+    let e = fails("faults:\n  - { at: 1m, kind: az_outage, extra: 1s, az: a }\n");
+    assert_at(&e, 2, 32, "faults[0].extra", "does not apply");
+    // A missing key is shown where its fault starts.
+    let e = fails("faults:\n  - { at: 1m, kind: az_outage }\n");
+    assert_at(&e, 2, 5, "faults[0].az", "need `az`, one of `a`, `b`, `c`");
+    let e = fails("faults:\n  - at: 1m\n    kind: latency\n    az: a\n");
+    assert_at(&e, 2, 5, "faults[0].extra", "need `extra`");
+    let e = fails("faults:\n  - { at: 1m, kind: latency, az: a, instance: a-1, extra: 1ms }\n");
+    assert_at(
+        &e,
+        2,
+        37,
+        "faults[0].instance",
+        "either `az` or `instance`, not both",
+    );
+    let e = fails("faults:\n  - { kind: az_outage, az: a }\n");
+    assert_at(&e, 2, 5, "faults[0].at", "a fault needs `at`");
+    let e = fails("faults:\n  - { at: 1m, az: a }\n");
+    assert_at(&e, 2, 5, "faults[0].kind", "a fault needs `kind`");
+    let e = fails("faults:\n  - { at: 1m, kind: latency, az: a, extra: 0ms }\n");
+    assert_at(&e, 2, 44, "faults[0].extra", "must be greater than 0");
+}
+
+#[test]
+fn fault_after_the_end_of_the_run_is_rejected() {
+    let e = fails("duration: 10m\nfaults: [{ at: 10m, kind: az_outage, az: a }]\n");
+    assert_at(&e, 2, 16, "faults[0].at", "the run ends at 10m");
+}
+
+#[test]
+fn health_check_thresholds_and_timeout_are_checked() {
+    let e = fails("load_balancer:\n  health_check: { healthy_threshold: 11 }\n");
+    assert_at(
+        &e,
+        2,
+        38,
+        "load_balancer.health_check.healthy_threshold",
+        "from 1 to 10, got 11",
+    );
+    let e = fails("load_balancer:\n  health_check: { unhealthy_threshold: 0 }\n");
+    assert_at(
+        &e,
+        2,
+        40,
+        "load_balancer.health_check.unhealthy_threshold",
+        "from 1 to 10, got 0",
+    );
+    let e = fails("load_balancer:\n  health_check: { interval: 5s, timeout: 5s }\n");
+    assert_at(
+        &e,
+        2,
+        42,
+        "load_balancer.health_check.timeout",
+        "must be shorter than interval (5s)",
+    );
+    // With the default timeout, the interval the user wrote is to blame.
+    let e = fails("load_balancer:\n  health_check: { interval: 3s }\n");
+    assert_at(
+        &e,
+        2,
+        29,
+        "load_balancer.health_check.interval",
+        "longer than timeout (5s, the default)",
+    );
+}
+
+#[test]
+fn impossible_lognormal_gives_the_limit() {
+    let e = fails("app:\n  service_time: { dist: lognormal, mean: 10ms, p99: 200ms }\n");
+    assert_at(
+        &e,
+        2,
+        53,
+        "app.service_time.p99",
+        "no lognormal distribution has mean 10ms and p99 200ms",
+    );
+    assert!(e.message.contains("below 14.96"), "{e}");
+    let e = fails("app:\n  service_time: { mean: 10ms, p99: 10ms }\n");
+    assert_at(
+        &e,
+        2,
+        36,
+        "app.service_time.p99",
+        "greater than its mean (10ms)",
+    );
+    // Just under the limit is fine.
+    assert!(load("app: { service_time: { mean: 10ms, p99: 149ms } }\n").is_ok());
+}
+
+#[test]
+fn service_time_fields_follow_the_distribution() {
+    let e = fails("app: { service_time: { dist: constant, mean: 1ms } }\n");
+    assert_at(
+        &e,
+        1,
+        40,
+        "app.service_time.mean",
+        "does not apply to a constant service time",
+    );
+    let e = fails("app: { service_time: { dist: exponential } }\n");
+    assert_eq!(e.key.as_deref(), Some("app.service_time.mean"), "{e}");
+    assert!(e.message.contains("needs `mean`"), "{e}");
+}
+
+#[test]
+fn random_failures_need_both_mtbf_and_mttr() {
+    let e = fails("app:\n  mtbf: 30d\n");
+    assert_at(&e, 2, 9, "app.mtbf", "add `mttr`");
+    let e = fails("app:\n  mttr: 5m\n");
+    assert_at(&e, 2, 9, "app.mttr", "add `mtbf`");
+}
+
+#[test]
+fn counts_have_ranges() {
+    let e = fails("workload: { retries: 11 }\n");
+    assert_at(&e, 1, 22, "workload.retries", "from 0 to 10");
+    let e = fails("app: { instances_per_az: 100001 }\n");
+    assert_at(&e, 1, 26, "app.instances_per_az", "from 0 to 100000");
+    let e = fails("app: { workers: 0 }\n");
+    assert_at(&e, 1, 17, "app.workers", "1 or more, got 0");
+    let e = fails("seed: -1\n");
+    assert_at(&e, 1, 7, "seed", "0 or more, got -1");
+}
+
+#[test]
+fn metrics_widths_and_threshold_are_checked() {
+    let e = fails("metrics: { bucket: 250ms }\n");
+    assert_at(&e, 1, 20, "metrics.bucket", "multiple of 100ms, got 250ms");
+    let e = fails("metrics: { window: 0s }\n");
+    assert_at(&e, 1, 20, "metrics.window", "greater than 0");
+    let e = fails("metrics: { threshold: 99 }\n");
+    assert_at(&e, 1, 23, "metrics.threshold", "did you mean 99%?");
+    let e = fails("metrics: { threshold: 0% }\n");
+    assert_at(&e, 1, 23, "metrics.threshold", "above 0%");
+}
+
+#[test]
+fn azs_and_name_are_checked() {
+    let e = fails("azs: [a, b, a]\n");
+    assert_at(&e, 1, 13, "azs[2]", "AZ `a` is listed twice");
+    let e = fails("azs: []\n");
+    assert_at(&e, 1, 6, "azs", "at least one AZ");
+    let e = fails("azs: [a, 'b c']\n");
+    assert_at(&e, 1, 10, "azs[1]", "without spaces");
+    let e = fails("name: ../etc\n");
+    assert_at(&e, 1, 7, "name", "folder name");
+    let e = fails("name: ''\n");
+    assert_at(&e, 1, 7, "name", "folder name");
+}
+
+#[test]
+fn display_is_one_line_even_for_multi_line_input() {
+    let e = fails("description: |\n  two\n  lines\nseed: x\n");
+    assert!(!e.to_string().contains('\n'), "{e}");
+    assert!(
+        e.to_string().starts_with("scenarios/t.yaml:4:7: seed: "),
+        "{e}"
+    );
+}
+
+// ---- --set overrides ----------------------------------------------------
+
+#[test]
+fn overrides_change_values_and_create_missing_mappings() {
+    let s = load_with(
+        FULL,
+        &[
+            "workload.rate=500/s",
+            "seed=7",
+            "faults[0].at=3m",
+            "faults.1.instance=a-1",
+            "load_balancer.health_check.interval=20s",
+            "description=Note: values with colons stay text",
+        ],
+    )
+    .unwrap();
+    assert_eq!((s.workload.rate, s.seed), (500.0, 7));
+    assert_eq!(s.faults[0].at, 3 * MIN);
+    assert_eq!(s.faults[1].kind, FaultKind::InstanceCrash { instance: 0 });
+    assert_eq!(s.load_balancer.health_check.interval, 20 * S);
+    assert_eq!(s.description, "Note: values with colons stay text");
+
+    let s = load_with(
+        "name: x\n",
+        &[
+            "app.service_time={dist: constant, value: 5ms}",
+            "azs=[east, west]",
+        ],
+    )
+    .unwrap();
+    assert_eq!(s.app.service_time, ServiceTime::Constant { value: 5 * MS });
+    assert_eq!(s.azs, ["east", "west"]);
+    assert!(s.load_balancer.cross_zone);
+    let s = load_with("name: x\n", &["load_balancer.cross_zone=false"]).unwrap();
+    assert!(!s.load_balancer.cross_zone);
+}
+
+#[test]
+fn overrides_apply_in_order_and_can_append_a_fault() {
+    let s = load_with(
+        "name: x\n",
+        &[
+            "seed=2",
+            "seed=3",
+            "faults[0]={at: 1m, kind: az_outage, az: b}",
+        ],
+    )
+    .unwrap();
+    assert_eq!(s.seed, 3);
+    assert_eq!(
+        s.faults,
+        [Fault {
+            at: MIN,
+            duration: None,
+            kind: FaultKind::AzOutage { az: 1 }
+        }]
+    );
+}
+
+#[test]
+fn override_with_an_unknown_key_is_blamed_on_the_set_with_a_suggestion() {
+    let e = fails_with("name: x\nworkload: { rate: 5/s }\n", &["workload.rat=5"]);
+    assert_on_set(
+        &e,
+        "workload.rat=5",
+        Some("workload.rat"),
+        "unknown key `rat` in `workload`",
+    );
+    assert!(e.message.ends_with("did you mean `rate`?"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("--set workload.rat=5: unknown key `rat`"),
+        "{e}"
+    );
+    // Also when the misspelt key is under a mapping the file does not have.
+    let e = fails_with("name: x\n", &["lb.algorithm=random"]);
+    assert_on_set(
+        &e,
+        "lb.algorithm=random",
+        Some("lb"),
+        "unknown key `lb` at the top level",
+    );
+    let e = fails_with("name: x\n", &["faults[2].kindd=az_outage"]);
+    assert_on_set(
+        &e,
+        "faults[2].kindd=az_outage",
+        Some("faults[2].kindd"),
+        "did you mean `kind`?",
+    );
+}
+
+#[test]
+fn override_key_errors_come_before_errors_in_the_file() {
+    let e = fails_with("name: x\nseed: bad\n", &["workload.rat=5"]);
+    assert_eq!(e.origin, "--set workload.rat=5", "{e}");
+}
+
+#[test]
+fn bad_value_in_an_override_is_blamed_on_the_set_not_the_file() {
+    let e = fails_with("name: x\nworkload:\n  rate: 5/s\n", &["workload.rate=fast"]);
+    assert_on_set(
+        &e,
+        "workload.rate=fast",
+        Some("workload.rate"),
+        "expected a rate like 1000/s",
+    );
+    assert_eq!(
+        e.to_string(),
+        "--set workload.rate=fast: expected a rate like 1000/s, 60/m or 3600/h, got \"fast\""
+    );
+    let e = fails_with(FULL, &["faults[0].az=z"]);
+    assert_on_set(&e, "faults[0].az=z", Some("faults[0].az"), "unknown AZ `z`");
+    // A fault the override creates is the override's, even for a missing key.
+    let e = fails_with("name: x\n", &["faults[0].at=1m"]);
+    assert_on_set(
+        &e,
+        "faults[0].at=1m",
+        Some("faults[0].kind"),
+        "a fault needs `kind`",
+    );
+}
+
+#[test]
+fn errors_in_the_file_keep_their_position_when_overrides_are_given() {
+    let e = fails_with("name: x\nworkload:\n  rate: fast\n", &["seed=3"]);
+    assert_at(&e, 3, 9, "workload.rate", "expected a rate");
+    // The file's own fault lacks `kind`; setting its `at` does not change that.
+    let e = fails_with("faults:\n  - { at: 1m, az: a }\n", &["faults[0].at=2m"]);
+    assert_at(&e, 2, 5, "faults[0].kind", "a fault needs `kind`");
+}
+
+#[test]
+fn malformed_overrides_are_rejected_clearly() {
+    let e = fails_with("name: x\n", &["seed"]);
+    assert_on_set(&e, "seed", None, "expected key=value");
+    let e = fails_with("name: x\n", &["=5"]);
+    assert_on_set(&e, "=5", None, "the key before `=` is empty");
+    let e = fails_with("name: x\n", &["workload..rate=5"]);
+    assert_on_set(&e, "workload..rate=5", None, "empty part between dots");
+    let e = fails_with("name: x\n", &["faults[x].at=5"]);
+    assert_on_set(&e, "faults[x].at=5", None, "malformed key");
+    let e = fails_with("name: x\n", &["azs=[a,"]);
+    assert_on_set(&e, "azs=[a,", None, "cannot read the value as YAML");
+}
+
+#[test]
+fn override_index_out_of_range_says_which_indices_exist() {
+    let e = fails_with(FULL, &["faults[9].at=1m"]);
+    assert_on_set(
+        &e,
+        "faults[9].at=1m",
+        Some("faults[9]"),
+        "`faults` has 5 items; use [0] to [4], or [5] to append",
+    );
+    let e = fails_with("name: x\n", &["workload.rate.x=1"]);
+    assert_on_set(
+        &e,
+        "workload.rate.x=1",
+        Some("workload.rate"),
+        "expected a single value",
+    );
+}
+
+// ---- robustness ----------------------------------------------------------
+
+#[test]
+fn every_prefix_of_a_valid_file_loads_or_fails_without_panicking() {
+    let mut cut = 0;
+    for (i, _) in FULL.char_indices() {
+        let prefix = &FULL[..i];
+        if let Err(e) = load(prefix) {
+            assert!(!e.message.is_empty());
+            cut += 1;
+        }
+    }
+    assert!(cut > 0, "some prefixes must be invalid");
+}
+
+#[test]
+fn odd_yaml_is_an_error_not_a_panic() {
+    let inputs = [
+        "? [a]\n: 1\n",
+        "1: 2\n",
+        "name: !custom x\n",
+        "name: x\n---\nname: y\n",
+        "a: &x [*x]\n",
+        "seed: *nope\n",
+        "<<: 5\n",
+        "workload: { rate: .nan }\n",
+        "workload: { rate: .inf }\n",
+        "duration: 1e400s\n",
+        "app: { instances_per_az: 0 }\nfaults: [{at: 1m, kind: instance_crash, instance: a-1}]\n",
+        "seed: 99999999999999999999999\n",
+        &"[".repeat(10_000),
+        &format!("name: {}\n", "x".repeat(100_000)),
+    ];
+    for input in inputs {
+        let r = load(input);
+        if let Err(e) = &r {
+            assert!(!e.to_string().contains('\n'), "{e}");
+        }
+    }
+    let e = load(
+        "app: { instances_per_az: 0 }\nfaults: [{at: 1m, kind: instance_crash, instance: a-1}]\n",
+    )
+    .unwrap_err();
+    assert!(e.message.contains("no instances"), "{e}");
+}
+
+#[test]
+fn merge_keys_share_blocks_between_mappings() {
+    // Anchors are YAML's way to reuse a block; `<<` merges it.
+    let s =
+        load("faults:\n  - &base { at: 1m, kind: az_outage, az: a }\n  - { <<: *base, az: b }\n")
+            .unwrap();
+    assert_eq!(s.faults[1].kind, FaultKind::AzOutage { az: 1 });
+    assert_eq!(s.faults[1].at, MIN);
+}

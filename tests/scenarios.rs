@@ -1,0 +1,88 @@
+//! Every file in scenarios/ loads and runs, and teaches what it says.
+
+use std::fs;
+
+use failover_sim::metrics::NullSink;
+use failover_sim::model::simulate;
+use failover_sim::report::Summary;
+use failover_sim::scenario::{Scenario, load_file};
+
+fn scenario_files() -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = fs::read_dir("scenarios")
+        .expect("scenarios/ exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn run(s: &Scenario) -> Summary {
+    Summary::new(s, &simulate(s, Box::new(NullSink), None))
+}
+
+#[test]
+fn every_scenario_file_runs_and_conserves_requests() {
+    let files = scenario_files();
+    assert!(files.len() >= 2);
+    for f in files {
+        let s = load_file(&f, &[]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            !s.description.is_empty(),
+            "{} needs a description",
+            f.display()
+        );
+        let sum = run(&s);
+        let r = &sum.requests;
+        assert!(r.total > 0, "{}", f.display());
+        assert_eq!(r.total, r.succeeded + r.dropped.total + r.in_flight);
+        assert_eq!(sum.faults.len(), s.faults.len());
+        assert!(sum.faults.iter().all(|x| x.started));
+    }
+}
+
+/// With ALB-style checks (interval i, timeout t, unhealthy threshold k) a
+/// powered-off target fails each check at its timeout. The first check after
+/// the outage comes within one interval, so a target is marked unhealthy
+/// between (k-1) i + t and k i + t after the fault: 35-65 s with the
+/// defaults. Traffic is restored once both dead targets are out and the
+/// attempts already sent to them have timed out (one client timeout), judged
+/// over a 5 s window: the failover latency lies between the earliest marking
+/// and the latest one plus client timeout and window.
+#[test]
+fn az_outage_failover_latency_follows_the_health_check_settings() {
+    let mut latencies = Vec::new();
+    for seed in 1..=5u64 {
+        let s = load_file(
+            "scenarios/az-outage.yaml".as_ref(),
+            &[format!("seed={seed}"), "duration=15m".into()],
+        )
+        .unwrap();
+        let hc = &s.load_balancer.health_check;
+        let secs = |t: u64| t as f64 / 1e9;
+        let (i, t, k) = (
+            secs(hc.interval),
+            secs(hc.timeout),
+            f64::from(hc.unhealthy_threshold),
+        );
+        let sum = run(&s);
+        let f = &sum.faults[0];
+        assert!(!f.masked, "an AZ outage under round robin dips below 99%");
+        let detected = f.detected_s.unwrap() - f.start_s;
+        assert!(
+            ((k - 1.0) * i + t..=k * i + t).contains(&detected),
+            "seed {seed}: detected after {detected} s"
+        );
+        let lat = f.failover_latency_s.unwrap();
+        let upper = k * i + t + secs(s.workload.timeout) + secs(s.metrics.window);
+        assert!(
+            ((k - 1.0) * i + t..=upper).contains(&lat),
+            "seed {seed}: failover latency {lat} s outside [{}, {upper}]",
+            (k - 1.0) * i + t
+        );
+        latencies.push(lat);
+    }
+    // Different seeds put the outage at different points of the check cycle.
+    latencies.dedup();
+    assert!(latencies.len() > 1);
+}
