@@ -131,7 +131,7 @@ fn run(args: RunArgs) -> Result<(), String> {
 fn validate(args: ScenarioArgs) -> Result<(), String> {
     let s = load(&args.file, &args.set)?;
     println!(
-        "{}: ok ({}, {} AZs, {} instances, {} faults, {} simulated)",
+        "{}: ok ({}, {} AZs, {} instances, {} fault(s), {} simulated)",
         args.file.display(),
         s.name,
         s.azs.len(),

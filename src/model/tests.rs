@@ -359,3 +359,12 @@ fn adding_a_fault_leaves_the_arrival_stream_unchanged() {
     let issued = |r: &Ran| r.rows.iter().map(|x| x.counts.issued).collect::<Vec<_>>();
     assert_eq!(issued(&a), issued(&b));
 }
+
+#[test]
+fn zero_instances_answer_every_request_with_no_healthy_target() {
+    let r = run_set("", &["app.instances_per_az=0"]);
+    let d = &r.sum.requests.dropped;
+    assert_eq!(d.total, r.sum.requests.total);
+    assert_eq!(d.no_healthy_target, d.total);
+    assert_eq!(r.sum.capacity.zero_healthy_fraction, 1.0);
+}
