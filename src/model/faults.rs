@@ -23,6 +23,8 @@ pub(crate) struct FaultState {
     /// How long after a fault's start its effect must show in completions
     /// before it is declared masked.
     horizon: SimTime,
+    /// Time to failure and time to repair (ns) of the random failure process.
+    random: Option<(Exp<f64>, Exp<f64>)>,
 }
 
 impl FaultState {
@@ -58,7 +60,15 @@ impl FaultState {
         let horizon = s.metrics.window
             + attempts * (w.timeout + w.connect_timeout)
             + SimTime::from(w.retries) * w.retry_backoff;
-        FaultState { faults, horizon }
+        let random = s.app.failures.map(|rf| {
+            let exp = |mean: SimTime| Exp::new(1.0 / mean as f64).expect("mean > 0 validated");
+            (exp(rf.mtbf), exp(rf.mttr))
+        });
+        FaultState {
+            faults,
+            horizon,
+            random,
+        }
     }
 
     /// The metrics tracker of each scenario fault, if it started.
@@ -74,10 +84,9 @@ impl Sim<'_> {
                 self.sched.at(f.at, Event::FaultStart { fault: i as u32 });
             }
         }
-        if let Some(rf) = self.s.app.failures {
-            let exp = Exp::new(1.0 / rf.mtbf as f64).expect("mtbf > 0 validated");
+        if let Some((up, _)) = self.faults.random {
             for inst in 0..self.instances.len() {
-                let t = exp.sample(&mut self.failure_rngs[inst]).round() as SimTime;
+                let t = up.sample(&mut self.failure_rngs[inst]).round() as SimTime;
                 self.sched
                     .after(t, Event::RandomFailure { inst: inst as u32 });
             }
@@ -191,22 +200,25 @@ impl Sim<'_> {
     }
 
     pub(super) fn on_random_failure(&mut self, inst: u32) {
-        let rf = self.s.app.failures.expect("scheduled only with failures");
-        self.instances[inst as usize].random_down = true;
-        self.refresh_instance(inst);
-        let repair = Exp::new(1.0 / rf.mttr as f64).expect("mttr > 0 validated");
-        let t = repair.sample(&mut self.failure_rngs[inst as usize]);
-        self.sched
-            .after(t.round() as SimTime, Event::RandomRepair { inst });
+        self.set_random_down(inst, true);
     }
 
     pub(super) fn on_random_repair(&mut self, inst: u32) {
-        let rf = self.s.app.failures.expect("scheduled only with failures");
-        self.instances[inst as usize].random_down = false;
+        self.set_random_down(inst, false);
+    }
+
+    /// Applies a random failure (`down`) or repair, and schedules the next
+    /// transition after an exponential time (mean mttr, resp. mtbf).
+    fn set_random_down(&mut self, inst: u32, down: bool) {
+        self.instances[inst as usize].random_down = down;
         self.refresh_instance(inst);
-        let fail = Exp::new(1.0 / rf.mtbf as f64).expect("mtbf > 0 validated");
-        let t = fail.sample(&mut self.failure_rngs[inst as usize]);
-        self.sched
-            .after(t.round() as SimTime, Event::RandomFailure { inst });
+        let (up, down_time) = self.faults.random.expect("scheduled only with failures");
+        let rng = &mut self.failure_rngs[inst as usize];
+        let (t, next) = if down {
+            (down_time.sample(rng), Event::RandomRepair { inst })
+        } else {
+            (up.sample(rng), Event::RandomFailure { inst })
+        };
+        self.sched.after(t.round() as SimTime, next);
     }
 }

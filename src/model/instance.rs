@@ -143,10 +143,11 @@ impl Sim<'_> {
                 }
             }
             Status::Hung => {
+                // A hung process holds what it accepted; once its backlog is
+                // full, new connections are not even refused: silence, and
+                // the client's timeout decides.
                 if i.queue.len() < i.queue_capacity {
                     i.queue.push_back(job);
-                } else {
-                    self.fail_later(req, attempt, latency, DropReason::QueueFull);
                 }
             }
             Status::Booting | Status::Crashed => {

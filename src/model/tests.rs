@@ -101,6 +101,8 @@ fn instance_hang_turns_into_timeouts_and_is_detected_by_check_timeouts() {
     let d = &r.sum.requests.dropped;
     assert!(d.timeout > 0);
     assert_eq!(d.connection_reset, 0);
+    // Even with its queue full, a hung instance answers nothing.
+    assert_eq!(d.queue_full, 0);
     let f = &r.sum.faults[0];
     let detected = f.detected_s.unwrap() - 60.0;
     // A hung target fails checks only at their 2 s timeout.
@@ -243,13 +245,15 @@ fn least_outstanding_avoids_a_black_hole_that_round_robin_feeds() {
 
 #[test]
 fn deregistration_delay_closes_connections_left_on_an_unhealthy_target() {
-    // A hung instance holds requests; clients wait 60 s. After the target is
+    // A hung instance holds requests (its queue is large enough to hold all
+    // of them); clients wait 60 s. After the target is
     // marked unhealthy (~7-12 s) and the 5 s delay, the LB resets them.
     let r = run_set(
         "faults: [{ at: 30s, kind: instance_hang, instance: a-1 }]",
         &[
             "workload.timeout=60s",
             "load_balancer.deregistration_delay=5s",
+            "app.queue_capacity=10000",
         ],
     );
     assert!(r.sum.requests.dropped.connection_reset > 0);
