@@ -6,8 +6,12 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
 
+use failover_sim::engine::NANOS_PER_SEC;
 use failover_sim::metrics::NullSink;
+use failover_sim::model::Progress;
 use failover_sim::report::{self, text};
 use failover_sim::scenario::{self, Scenario};
 
@@ -100,8 +104,15 @@ fn run(args: RunArgs) -> Result<(), String> {
         s.seed = seed;
     }
     let started = Instant::now();
-    let (summary, output, files) =
-        report::run_to_dir(&s, &args.out, args.trace).map_err(|e| e.to_string())?;
+    let bar = progress_bar(&s, args.quiet);
+    let progress = bar
+        .clone()
+        .map(|bar| Box::new(move |now: u64| bar.set_position(now / NANOS_PER_SEC)) as Progress);
+    let result = report::run_to_dir(&s, &args.out, args.trace, progress);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let (summary, output, files) = result.map_err(|e| e.to_string())?;
     if !args.quiet {
         let wall = started.elapsed().as_secs_f64();
         print!("{}", text::render(&summary));
@@ -126,6 +137,22 @@ fn run(args: RunArgs) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// A bar in simulated seconds, on an interactive stderr only (no noise in
+/// logs or pipes), cleared when the run ends.
+fn progress_bar(s: &Scenario, quiet: bool) -> Option<ProgressBar> {
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(s.duration / NANOS_PER_SEC);
+    let style = ProgressStyle::with_template(
+        "{spinner} simulating {pos}/{len} s [{bar:30}] {percent}% eta {eta}",
+    )
+    .expect("constant template")
+    .progress_chars("=> ");
+    bar.set_style(style);
+    Some(bar)
 }
 
 fn validate(args: ScenarioArgs) -> Result<(), String> {

@@ -174,7 +174,14 @@ pub(crate) struct Sim<'s> {
     faults: FaultState,
     failure_rngs: Vec<Stream>,
     trace: trace::Tracer,
+    progress: Option<Progress>,
 }
+
+/// Called now and then with the current simulated time, for progress bars.
+pub type Progress = Box<dyn FnMut(SimTime)>;
+
+/// How many events pass between two progress reports.
+const PROGRESS_EVERY: u64 = 1 << 20;
 
 /// Runs `scenario` to its end, streaming closed time buckets to `rows` and,
 /// when given, state-change events as JSON lines to `trace`.
@@ -183,8 +190,20 @@ pub fn simulate(
     rows: Box<dyn RowSink>,
     trace: Option<Box<dyn Write>>,
 ) -> RunOutput {
+    simulate_with_progress(scenario, rows, trace, None)
+}
+
+/// [`simulate`], reporting the simulated time to `progress` every million
+/// events or so.
+pub fn simulate_with_progress(
+    scenario: &Scenario,
+    rows: Box<dyn RowSink>,
+    trace: Option<Box<dyn Write>>,
+    progress: Option<Progress>,
+) -> RunOutput {
     let topology = Topology::build(scenario);
     let mut sim = Sim::new(scenario, &topology, rows, trace);
+    sim.progress = progress;
     sim.run();
     sim.finish()
 }
@@ -237,6 +256,7 @@ impl<'s> Sim<'s> {
             faults: FaultState::new(s),
             failure_rngs,
             trace: trace::Tracer::new(trace),
+            progress: None,
         }
     }
 
@@ -247,6 +267,11 @@ impl<'s> Sim<'s> {
         self.start_faults();
         while let Some((now, ev)) = self.sched.pop() {
             self.metrics.advance(now);
+            if self.sched.processed() % PROGRESS_EVERY == 0
+                && let Some(report) = self.progress.as_mut()
+            {
+                report(now);
+            }
             match ev {
                 Event::Arrival => self.on_arrival(),
                 Event::AtInstance { inst, req, attempt } => self.on_at_instance(inst, req, attempt),

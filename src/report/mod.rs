@@ -14,7 +14,7 @@ use std::rc::Rc;
 
 pub use summary::Summary;
 
-use crate::model::{RunOutput, simulate};
+use crate::model::{Progress, RunOutput, simulate_with_progress};
 use crate::scenario::Scenario;
 
 /// An output file or folder could not be written.
@@ -65,11 +65,13 @@ impl Staged {
     }
 }
 
-/// Runs `s` and writes its files into `out/<scenario name>/`.
+/// Runs `s` and writes its files into `out/<scenario name>/`, reporting
+/// simulated time to `progress` now and then.
 pub fn run_to_dir(
     s: &Scenario,
     out: &Path,
     trace: bool,
+    progress: Option<Progress>,
 ) -> Result<(Summary, RunOutput, RunFiles), OutputError> {
     if out.exists() && !out.is_dir() {
         return Err(out_err(out, "--out must be a folder, and this is a file"));
@@ -91,7 +93,7 @@ pub fn run_to_dir(
         None => (None, None),
     };
 
-    let output = simulate(s, Box::new(sink), trace_out);
+    let output = simulate_with_progress(s, Box::new(sink), trace_out, progress);
 
     if let Some(e) = csv_error.borrow().as_ref() {
         return Err(out_err(&ts_stage.tmp, e));
