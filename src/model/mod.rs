@@ -267,7 +267,7 @@ impl<'s> Sim<'s> {
         self.start_faults();
         while let Some((now, ev)) = self.sched.pop() {
             self.metrics.advance(now);
-            if self.sched.processed() % PROGRESS_EVERY == 0
+            if self.sched.processed().is_multiple_of(PROGRESS_EVERY)
                 && let Some(report) = self.progress.as_mut()
             {
                 report(now);
