@@ -200,3 +200,22 @@ fn bench_prints_rates_and_memory() {
     assert!(out.contains("M requests/s"), "{out}");
     assert!(out.contains("peak memory"), "{out}");
 }
+
+#[test]
+fn absurd_sizes_are_refused_with_a_message_not_an_abort() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("ok.yaml"), "name: ok\n").unwrap();
+    for (set, fragment) in [
+        ("workload.rate=1e300/s", "at most"),
+        ("app.workers=4294967295", "app.workers"),
+        ("metrics.window=1000d", "metrics.window"),
+        (
+            "app={instances_per_az: 100000, workers: 100}",
+            "worker slots",
+        ),
+    ] {
+        let e = user_error(d, &["validate", "ok.yaml", "--set", set]);
+        assert!(e.contains(fragment), "{set}: {e}");
+    }
+}

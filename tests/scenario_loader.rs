@@ -463,7 +463,7 @@ fn wrong_type_names_the_key_and_what_was_expected() {
         2,
         12,
         "app.workers",
-        "expected a whole number, 1 or more, got \"many\"",
+        "expected a whole number from 1 to 100000, got \"many\"",
     );
     let e = fails("azs: a\n");
     assert_at(&e, 1, 6, "azs", "expected a list, got \"a\"");
@@ -679,7 +679,7 @@ fn counts_have_ranges() {
     let e = fails("app: { instances_per_az: 100001 }\n");
     assert_at(&e, 1, 26, "app.instances_per_az", "from 0 to 100000");
     let e = fails("app: { workers: 0 }\n");
-    assert_at(&e, 1, 17, "app.workers", "1 or more, got 0");
+    assert_at(&e, 1, 17, "app.workers", "from 1 to 100000, got 0");
     let e = fails("seed: -1\n");
     assert_at(&e, 1, 7, "seed", "0 or more, got -1");
 }

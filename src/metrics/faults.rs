@@ -8,7 +8,10 @@ use crate::engine::SimTime;
 pub struct FaultTracker {
     start: SimTime,
     horizon: SimTime,
+    /// Without a dip by then (and with traffic seen), the fault is masked.
+    decide_by: SimTime,
     dipped: bool,
+    saw_traffic: bool,
     above_since: Option<SimTime>,
     recovered: Option<SimTime>,
     masked: bool,
@@ -16,6 +19,31 @@ pub struct FaultTracker {
     detected: Option<SimTime>,
     capacity_restored: Option<SimTime>,
     dropped: u64,
+}
+
+/// How a fault ended up, judged on the windowed success ratio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The ratio never went below the threshold.
+    Masked,
+    /// It went below and came back (and stayed for one window).
+    Recovered,
+    /// It went below and had not come back when the run ended.
+    NotRecovered,
+    /// No request completed while the fault was judged: nothing to say.
+    NoTraffic,
+}
+
+impl Verdict {
+    /// Stable name used in summary.json.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Masked => "masked",
+            Verdict::Recovered => "recovered",
+            Verdict::NotRecovered => "not_recovered",
+            Verdict::NoTraffic => "no_traffic",
+        }
+    }
 }
 
 /// The verdict on one fault.
@@ -27,13 +55,12 @@ pub struct FaultOutcome {
     /// When the windowed success ratio was back at or above the threshold
     /// (and then stayed there for one window).
     pub recovered: Option<SimTime>,
-    /// When every target the fault took out was healthy again.
+    /// When every target the fault took out was serving and healthy again.
     pub capacity_restored: Option<SimTime>,
-    /// The success ratio never went below the threshold.
-    pub masked: bool,
-    /// `recovered - start`; 0 when masked; `None` if never recovered.
+    pub verdict: Verdict,
+    /// `recovered - start`; 0 when masked; `None` otherwise.
     pub failover_latency: Option<SimTime>,
-    /// Requests dropped from the start until recovery (or the masking verdict).
+    /// Requests dropped from the start until the verdict.
     pub dropped: u64,
 }
 
@@ -42,7 +69,9 @@ impl FaultTracker {
         FaultTracker {
             start,
             horizon,
+            decide_by: SimTime::MAX,
             dipped: false,
+            saw_traffic: false,
             above_since: None,
             recovered: None,
             masked: false,
@@ -53,24 +82,45 @@ impl FaultTracker {
         }
     }
 
-    /// Feeds the verdict of the window ending at `end`: `below` is true when
-    /// the ratio of that window was under the threshold.
-    pub(crate) fn observe(&mut self, end: SimTime, below: bool, window: SimTime) {
+    /// The fault ended at `now`: if its effect has not shown within one
+    /// horizon, it never will.
+    pub fn ended(&mut self, now: SimTime) {
+        self.decide_by = self.decide_by.min(now.saturating_add(self.horizon));
+    }
+
+    /// Another fault started at `now`: a dip that shows up more than one
+    /// horizon later is that fault's doing, not this one's.
+    pub fn other_started(&mut self, now: SimTime) {
+        self.ended(now);
+    }
+
+    /// Feeds the window ending at `end`: `below` is `Some(true)` when its
+    /// success ratio was under the threshold, `None` when no request
+    /// completed in it (no evidence either way).
+    pub(crate) fn observe(&mut self, end: SimTime, below: Option<bool>, window: SimTime) {
         if self.done || end <= self.start {
             return;
         }
-        if below {
-            self.dipped = true;
-            self.above_since = None;
-        } else if self.dipped {
-            let since = *self.above_since.get_or_insert(end);
-            if end - since >= window {
-                self.recovered = Some(since);
-                self.done = true;
+        match below {
+            None => {}
+            Some(true) => {
+                self.saw_traffic = true;
+                self.dipped = true;
+                self.above_since = None;
             }
-        } else if end >= self.start.saturating_add(self.horizon) {
-            self.masked = true;
-            self.done = true;
+            Some(false) => {
+                self.saw_traffic = true;
+                if self.dipped {
+                    let since = *self.above_since.get_or_insert(end);
+                    if end - since >= window {
+                        self.recovered = Some(since);
+                        self.done = true;
+                    }
+                } else if end >= self.start.saturating_add(self.horizon) && end >= self.decide_by {
+                    self.masked = true;
+                    self.done = true;
+                }
+            }
         }
     }
 
@@ -96,20 +146,33 @@ impl FaultTracker {
     }
 
     pub(crate) fn outcome(&self) -> FaultOutcome {
-        // A fault still undecided at the end never dipped during the run.
-        let masked = self.masked || !self.dipped;
+        let verdict = if self.recovered.is_some() {
+            Verdict::Recovered
+        } else if self.dipped {
+            Verdict::NotRecovered
+        } else if self.masked || self.saw_traffic {
+            // Never below the threshold for as long as the run lasted.
+            Verdict::Masked
+        } else {
+            Verdict::NoTraffic
+        };
         FaultOutcome {
             start: self.start,
             detected: self.detected,
             recovered: self.recovered,
             capacity_restored: self.capacity_restored,
-            masked,
-            failover_latency: if masked {
-                Some(0)
-            } else {
-                self.recovered.map(|r| r - self.start)
+            verdict,
+            failover_latency: match verdict {
+                Verdict::Masked => Some(0),
+                Verdict::Recovered => self.recovered.map(|r| r - self.start),
+                _ => None,
             },
             dropped: self.dropped,
         }
+    }
+
+    /// Whether the verdict is still open.
+    pub fn is_open(&self) -> bool {
+        !self.done
     }
 }

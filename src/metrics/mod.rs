@@ -12,7 +12,7 @@
 mod faults;
 mod timeseries;
 
-pub use faults::{FaultOutcome, FaultTracker};
+pub use faults::{FaultOutcome, FaultTracker, Verdict};
 pub use timeseries::{NullSink, Row, RowSink, VecSink};
 
 use hdrhistogram::Histogram;
@@ -217,7 +217,8 @@ impl Recorder {
         self.sub_fail = 0;
         if !self.faults.is_empty() {
             let total = self.win_ok + self.win_fail;
-            let below = total > 0 && (self.win_ok as f64) < self.setup.threshold * total as f64;
+            let below =
+                (total > 0).then_some((self.win_ok as f64) < self.setup.threshold * total as f64);
             for f in &mut self.faults {
                 f.observe(end, below, self.setup.window);
             }
@@ -311,9 +312,13 @@ impl Recorder {
         }
     }
 
-    /// Starts judging a fault that begins at `start`; if the success ratio has
-    /// not dipped below the threshold by `start + horizon`, it is masked.
+    /// Starts judging a fault that begins at `start`. Its effects must show
+    /// within `horizon` of its start and of its end; a fault whose success
+    /// ratio has not dipped below the threshold by then is masked.
     pub fn fault_started(&mut self, start: SimTime, horizon: SimTime) -> usize {
+        for f in &mut self.faults {
+            f.other_started(start);
+        }
         self.faults.push(FaultTracker::new(start, horizon));
         self.faults.len() - 1
     }

@@ -52,7 +52,7 @@ fn recovery_is_when_the_window_ratio_is_back_and_stays_a_window() {
     drive(&mut r, 0, 60 * S, 10 * S, 30 * S, 50);
     let rep = r.finish(60 * S, 0);
     let f = &rep.faults[id];
-    assert!(!f.masked);
+    assert_eq!(f.verdict, Verdict::Recovered);
     // Failures fill the first half of each second, the last at 29.49 s; the
     // first 5 s window without one is [29.5 s, 34.5 s): recovery at 34.5 s.
     assert_eq!(f.recovered, Some(34 * S + 500 * MS));
@@ -68,7 +68,7 @@ fn a_fault_that_never_dips_is_masked_with_zero_latency() {
     let id = r.fault_started(5 * S, 10 * S);
     drive(&mut r, 0, 30 * S, 5 * S, 30 * S, 0);
     let f = &r.finish(30 * S, 0).faults[id];
-    assert!(f.masked);
+    assert_eq!(f.verdict, Verdict::Masked);
     assert_eq!(f.failover_latency, Some(0));
     assert_eq!(f.recovered, None);
 }
@@ -80,7 +80,7 @@ fn a_fault_never_recovered_has_no_latency() {
     let id = r.fault_started(5 * S, 10 * S);
     drive(&mut r, 0, 30 * S, 5 * S, 30 * S, 100);
     let f = &r.finish(30 * S, 0).faults[id];
-    assert!(!f.masked);
+    assert_eq!(f.verdict, Verdict::NotRecovered);
     assert_eq!(f.failover_latency, None);
 }
 
@@ -142,4 +142,59 @@ fn warmup_requests_are_not_counted_and_gauges_start_after_warmup() {
     assert!((rep.capacity.zero_healthy_s - 1.0).abs() < 1e-9);
     // 2 for 2 s, 1 for 2 s, 0 for 1 s, 1 for 5 s over 10 s.
     assert!((rep.capacity.mean_healthy - 1.1).abs() < 1e-9);
+}
+
+#[test]
+fn windows_without_completions_are_no_evidence_of_recovery() {
+    let rows = VecSink::default();
+    let mut r = recorder(&rows);
+    let id = r.fault_started(S, 10 * S);
+    // One failure at 2 s, then silence: no window ever shows a success.
+    r.advance(2 * S);
+    r.issued(true);
+    r.dropped(DropReason::Timeout, true);
+    let f = &r.finish(60 * S, 0).faults[id];
+    assert_eq!(f.verdict, Verdict::NotRecovered);
+    assert_eq!(f.recovered, None);
+}
+
+#[test]
+fn a_fault_with_no_traffic_gets_no_verdict() {
+    let rows = VecSink::default();
+    let mut r = recorder(&rows);
+    let id = r.fault_started(S, 10 * S);
+    let f = &r.finish(60 * S, 0).faults[id];
+    assert_eq!(f.verdict, Verdict::NoTraffic);
+    assert_eq!(f.failover_latency, None);
+}
+
+#[test]
+fn a_lasting_fault_stays_open_until_its_damage_shows() {
+    let rows = VecSink::default();
+    let mut r = recorder(&rows);
+    // A permanent fault whose damage shows 40 s later (a slow collapse) is
+    // not declared masked by the horizon alone.
+    let slow = r.fault_started(5 * S, 10 * S);
+    drive(&mut r, 0, 45 * S, 0, 0, 0);
+    assert!(r.fault(slow).is_open());
+    drive(&mut r, 45 * S, 90 * S, 45 * S, 60 * S, 50);
+    let f = &r.finish(90 * S, 0).faults[slow];
+    assert_eq!(f.verdict, Verdict::Recovered);
+    // Last failure at 59.49 s, clean window from 64.5 s, start at 5 s.
+    assert_eq!(f.failover_latency, Some(59 * S + 500 * MS));
+}
+
+#[test]
+fn a_dip_long_after_another_fault_starts_belongs_to_that_fault() {
+    let rows = VecSink::default();
+    let mut r = recorder(&rows);
+    let first = r.fault_started(5 * S, 10 * S);
+    drive(&mut r, 0, 60 * S, 0, 0, 0);
+    // The second fault at 60 s closes the first one's window at 70 s.
+    let second = r.fault_started(60 * S, 10 * S);
+    drive(&mut r, 60 * S, 120 * S, 80 * S, 100 * S, 50);
+    let rep = r.finish(120 * S, 0);
+    assert_eq!(rep.faults[first].verdict, Verdict::Masked);
+    assert_eq!(rep.faults[second].verdict, Verdict::Recovered);
+    assert_eq!(rep.faults[second].failover_latency, Some(44 * S + 500 * MS));
 }

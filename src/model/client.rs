@@ -134,6 +134,15 @@ impl Clients {
         self.free.push(req);
     }
 
+    /// Age at `now` of the oldest request still in flight, if any.
+    pub(crate) fn oldest_age(&self, now: SimTime) -> Option<SimTime> {
+        self.slab
+            .iter()
+            .filter(|r| r.in_use)
+            .map(|r| now - r.issued)
+            .max()
+    }
+
     /// Counted requests still in flight.
     pub(crate) fn counted_in_flight(&self) -> u64 {
         self.slab.iter().filter(|r| r.in_use && r.counted).count() as u64
@@ -141,7 +150,8 @@ impl Clients {
 
     fn next_gap(&mut self) -> Option<SimTime> {
         match &self.interarrival {
-            Some(exp) => Some(from_secs_f64(exp.sample(&mut self.arrival_rng))),
+            // At least 1 ns: the clock must move even at absurd rates.
+            Some(exp) => Some(from_secs_f64(exp.sample(&mut self.arrival_rng)).max(1)),
             None if self.constant_gap > 0 => Some(self.constant_gap),
             None => None,
         }
@@ -206,7 +216,7 @@ impl Sim<'_> {
             None => self.fail_later(
                 req,
                 attempt,
-                penalty + 2 * latency,
+                penalty.saturating_add(latency.saturating_mul(2)),
                 DropReason::NoHealthyTarget,
             ),
             Some(target) => {
@@ -219,7 +229,7 @@ impl Sim<'_> {
                 if penalty == 0 {
                     self.sched.after_on(self.lanes.hop, latency, ev);
                 } else {
-                    self.sched.after(penalty + latency, ev);
+                    self.sched.after(penalty.saturating_add(latency), ev);
                 }
             }
         }

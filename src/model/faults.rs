@@ -3,6 +3,7 @@
 
 use rand_distr::{Distribution, Exp};
 
+use super::instance::Status;
 use super::load_balancer::Health;
 use super::{Event, Sim, trace::TraceEvent};
 use crate::engine::SimTime;
@@ -57,9 +58,11 @@ impl FaultState {
         // out after a connect penalty, with backoffs between; then one window.
         let w = &s.workload;
         let attempts = SimTime::from(w.retries) + 1;
-        let horizon = s.metrics.window
-            + attempts * (w.timeout + w.connect_timeout)
-            + SimTime::from(w.retries) * w.retry_backoff;
+        let horizon = s
+            .metrics
+            .window
+            .saturating_add(attempts.saturating_mul(w.timeout.saturating_add(w.connect_timeout)))
+            .saturating_add(SimTime::from(w.retries).saturating_mul(w.retry_backoff));
         let random = s.app.failures.map(|rf| {
             let exp = |mean: SimTime| Exp::new(1.0 / mean as f64).expect("mean > 0 validated");
             (exp(rf.mtbf), exp(rf.mttr))
@@ -113,6 +116,9 @@ impl Sim<'_> {
         let f = &self.s.faults[fault as usize];
         self.apply_fault(f.kind, false);
         self.faults.faults[fault as usize].ended = true;
+        if let Some(id) = self.faults.faults[fault as usize].tracker {
+            self.metrics.fault(id).ended(now);
+        }
         self.trace.emit(now, || TraceEvent::FaultEnd {
             fault: fault as usize,
             kind: f.kind.name(),
@@ -151,10 +157,11 @@ impl Sim<'_> {
                     };
                     if hit {
                         let i = &mut self.instances[inst];
+                        // Saturating: absurd but valid sums must not wrap.
                         i.extra_latency = if on {
-                            i.extra_latency + extra
+                            i.extra_latency.saturating_add(extra)
                         } else {
-                            i.extra_latency - extra
+                            i.extra_latency.saturating_sub(extra)
                         };
                     }
                 }
@@ -167,7 +174,10 @@ impl Sim<'_> {
     pub(super) fn faults_notice_unhealthy(&mut self, target: u32) {
         let now = self.now();
         for f in &self.faults.faults {
+            // A fault still counts while its damage lasts: a short crash may
+            // end before the LB notices, which then sees the boot.
             if let Some(id) = f.tracker
+                && !(f.ended && self.metrics.fault(id).is_capacity_restored())
                 && f.targets.contains(&target)
             {
                 self.metrics.fault(id).detected(now);
@@ -175,7 +185,8 @@ impl Sim<'_> {
         }
     }
 
-    /// The LB marked `target` healthy: maybe a fault's capacity is back.
+    /// `target` became healthy in the LB's view or started serving: maybe a
+    /// fault's capacity is back.
     pub(super) fn faults_notice_healthy(&mut self, target: u32) {
         for k in 0..self.faults.faults.len() {
             if self.faults.faults[k].targets.contains(&target) {
@@ -189,11 +200,13 @@ impl Sim<'_> {
         let (Some(id), true) = (f.tracker, f.ended) else {
             return;
         };
-        if f.targets
-            .iter()
-            .all(|&t| self.lb.health(t) == Health::Healthy)
-            && !self.metrics.fault(id).is_capacity_restored()
-        {
+        // Serving and healthy in the LB's view: a short crash may end before
+        // the LB noticed, while the instance still has to boot.
+        let serving = |t: &u32| {
+            self.lb.health(*t) == Health::Healthy
+                && self.instances[*t as usize].status == Status::Up
+        };
+        if f.targets.iter().all(serving) && !self.metrics.fault(id).is_capacity_restored() {
             let now = self.now();
             self.metrics.fault(id).capacity_restored(now);
         }

@@ -106,8 +106,10 @@ impl Instance {
         }
     }
 
-    /// Removes every job (queued and in service).
+    /// Removes every job (queued and in service); their pending completions
+    /// become void.
     fn take_jobs(&mut self) -> Vec<Job> {
+        self.epoch = self.epoch.wrapping_add(1);
         let mut jobs: Vec<Job> = self.queue.drain(..).collect();
         for (i, slot) in self.slots.iter_mut().enumerate() {
             if let Some(job) = slot.take() {
@@ -184,7 +186,7 @@ impl Sim<'_> {
             if extra == 0 {
                 self.sched.after_on(self.lanes.hop, latency, ev);
             } else {
-                self.sched.after(latency + extra, ev);
+                self.sched.after(latency.saturating_add(extra), ev);
             }
         }
         match next {
@@ -264,6 +266,7 @@ impl Sim<'_> {
                     }
                 }
                 self.fill_workers(inst);
+                self.faults_notice_healthy(inst);
             }
         }
         let now = self.now();

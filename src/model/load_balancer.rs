@@ -283,10 +283,10 @@ impl Sim<'_> {
         let hc = &self.s.load_balancer.health_check;
         self.sched.after(hc.interval, Event::HealthCheck { target });
         let i = &self.instances[target as usize];
-        let rtt = 2 * self.s.network.latency;
+        let rtt = self.s.network.latency.saturating_mul(2);
         let (ok, delay) = match i.status {
             Status::Up => {
-                let answer = rtt + i.extra_latency;
+                let answer = rtt.saturating_add(i.extra_latency);
                 if answer < hc.timeout {
                     (true, answer)
                 } else {

@@ -156,6 +156,10 @@ pub struct RunOutput {
     pub events_processed: u64,
     /// Hash of the processed (time, kind, target) stream.
     pub event_hash: u64,
+    /// Age of the oldest request still in flight at the end. Every request
+    /// ends within (retries + 1) x timeout + retries x backoff: a larger age
+    /// means a request was lost by the model (tests check it).
+    pub oldest_in_flight: Option<SimTime>,
     /// Verdict per scenario fault (same order); `None` if it never started.
     pub faults: Vec<Option<FaultOutcome>>,
     /// Trace lines that could not be written, if any (first error).
@@ -206,6 +210,16 @@ pub fn simulate_with_progress(
     sim.progress = progress;
     sim.run();
     sim.finish()
+}
+
+/// The longest a request can live: every attempt ends by its timeout, and
+/// retries wait one backoff each.
+pub fn max_request_lifetime(s: &Scenario) -> SimTime {
+    let w = &s.workload;
+    let attempts = SimTime::from(w.retries) + 1;
+    attempts
+        .saturating_mul(w.timeout)
+        .saturating_add(SimTime::from(w.retries).saturating_mul(w.retry_backoff))
 }
 
 impl<'s> Sim<'s> {
@@ -311,6 +325,7 @@ impl<'s> Sim<'s> {
     fn finish(self) -> RunOutput {
         let in_flight = self.clients.counted_in_flight();
         let end = self.sched.now().max(self.s.duration);
+        let oldest_in_flight = self.clients.oldest_age(end);
         let events_processed = self.sched.processed();
         let event_hash = self.sched.event_hash();
         let trace_error = self.trace.finish();
@@ -322,6 +337,7 @@ impl<'s> Sim<'s> {
             .collect();
         RunOutput {
             metrics,
+            oldest_in_flight,
             faults,
             events_processed,
             event_hash,

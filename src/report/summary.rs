@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::engine::{SimTime, as_secs_f64};
-use crate::metrics::DropReason;
+use crate::metrics::{DropReason, Verdict};
 use crate::model::RunOutput;
 use crate::scenario::{FaultKind, LatencyTarget, Scenario};
 
@@ -56,6 +56,9 @@ pub struct FaultSummary {
     pub failover_latency_s: Option<f64>,
     /// The success ratio never went below the threshold.
     pub masked: bool,
+    /// `masked`, `recovered`, `not_recovered`, `no_traffic`, or
+    /// `not_started` (the fault starts after the end of the run).
+    pub verdict: &'static str,
     /// Requests dropped from the start until recovery.
     pub dropped: u64,
 }
@@ -129,7 +132,8 @@ impl Summary {
                 recovered_s: o.as_ref().and_then(|o| o.recovered).map(secs),
                 capacity_restored_s: o.as_ref().and_then(|o| o.capacity_restored).map(secs),
                 failover_latency_s: o.as_ref().and_then(|o| o.failover_latency).map(secs),
-                masked: o.as_ref().is_some_and(|o| o.masked),
+                masked: o.as_ref().is_some_and(|o| o.verdict == Verdict::Masked),
+                verdict: o.as_ref().map_or("not_started", |o| o.verdict.name()),
                 dropped: o.as_ref().map_or(0, |o| o.dropped),
             })
             .collect();

@@ -113,13 +113,11 @@ pub fn render(sum: &Summary) -> String {
             continue;
         }
         let detected = rel(f.detected_s).unwrap_or_else(|| "never".into());
-        let verdict = if f.masked {
-            "masked (success ratio never below threshold)".to_string()
-        } else {
-            match f.failover_latency_s {
-                Some(l) => format!("failover latency {}", human_secs(l)),
-                None => "not recovered by the end".to_string(),
-            }
+        let verdict = match (f.verdict, f.failover_latency_s) {
+            ("masked", _) => "masked (success ratio never below threshold)".to_string(),
+            ("recovered", Some(l)) => format!("failover latency {}", human_secs(l)),
+            ("no_traffic", _) => "no verdict (no request completed)".to_string(),
+            _ => "not recovered by the end".to_string(),
         };
         let _ = writeln!(
             o,

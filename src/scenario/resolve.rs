@@ -22,6 +22,12 @@ const Z99: f64 = 2.326;
 
 /// Builds the typed scenario from the raw file; `default_name` is used when
 /// the file has no `name`.
+/// Worker slots (instances x workers) a scenario may have in all.
+const MAX_WORKER_SLOTS: u64 = 10_000_000;
+
+/// Longest recovery window: it is kept as a ring of 100 ms slots.
+const MAX_WINDOW: SimTime = 3600 * 1000 * NANOS_PER_MILLI;
+
 pub(crate) fn resolve(raw: &RawScenario, default_name: &str) -> Res<Scenario> {
     let root = KeyPath::root();
     let name = resolve_name(raw.name.as_ref(), default_name, &root.key("name"))?;
@@ -69,6 +75,19 @@ pub(crate) fn resolve(raw: &RawScenario, default_name: &str) -> Res<Scenario> {
         faults: Vec::new(),
         metrics: resolve_metrics(raw.metrics.as_ref(), &root.key("metrics"))?,
     };
+    // Every worker slot is allocated up front: keep the fleet within what
+    // one machine can hold, and say so instead of aborting on allocation.
+    let slots = scenario.instance_count() as u64 * u64::from(scenario.app.workers);
+    if slots > MAX_WORKER_SLOTS {
+        return Err(Issue::at(
+            &root.key("app").key("workers"),
+            format!(
+                "{} instances x {} workers = {slots} worker slots; at most {MAX_WORKER_SLOTS} are supported",
+                scenario.instance_count(),
+                scenario.app.workers
+            ),
+        ));
+    }
     // Faults refer to AZs and instances, so they come last.
     let faults_path = root.key("faults");
     for (i, raw_fault) in raw.faults.iter().flatten().enumerate() {
@@ -222,7 +241,7 @@ fn resolve_app(raw: Option<&RawApp>, path: &KeyPath) -> Res<App> {
         0,
         100_000,
     )?;
-    let workers = u32_field(&raw.workers, "workers", d::WORKERS, 1, u32::MAX.into())?;
+    let workers = u32_field(&raw.workers, "workers", d::WORKERS, 1, 100_000)?;
     let queue_capacity = u32_field(
         &raw.queue_capacity,
         "queue_capacity",
@@ -428,6 +447,12 @@ fn resolve_metrics(raw: Option<&RawMetrics>, path: &KeyPath) -> Res<MetricsConfi
     };
     let bucket = step(&raw.bucket, "bucket", d::METRICS_BUCKET)?;
     let window = step(&raw.window, "window", d::METRICS_WINDOW)?;
+    if window > MAX_WINDOW {
+        return Err(Issue::at(
+            &path.key("window"),
+            format!("must be at most 1h, got {}", fd(window)),
+        ));
+    }
     let threshold_path = path.key("threshold");
     let threshold = match &raw.threshold {
         None => d::METRICS_THRESHOLD,

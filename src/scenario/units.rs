@@ -156,11 +156,18 @@ pub fn parse_rate(text: &str) -> Result<f64, String> {
 }
 
 /// A rate given as a YAML number: requests per second.
+/// Highest accepted request rate, per second.
+pub const MAX_RATE: f64 = 1e8;
+
 pub fn check_rate(per_sec: f64) -> Result<f64, String> {
     if !per_sec.is_finite() {
         Err("a rate must be a finite number".to_string())
     } else if per_sec < 0.0 {
         Err("a rate cannot be negative".to_string())
+    } else if per_sec > MAX_RATE {
+        // Beyond this the run would take hours and arrivals would bunch
+        // into the same nanosecond.
+        Err("a rate must be at most 100000000/s".to_string())
     } else {
         Ok(per_sec)
     }
