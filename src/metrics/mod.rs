@@ -91,7 +91,7 @@ impl Counts {
 }
 
 /// Latency figures of succeeded requests, in milliseconds.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct LatencySummary {
     pub p50: f64,
     pub p90: f64,
@@ -102,7 +102,7 @@ pub struct LatencySummary {
 }
 
 /// Healthy-target statistics after warm-up, from the load balancer's view.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CapacitySummary {
     pub min_healthy: u32,
     pub mean_healthy: f64,

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::engine::{SimTime, as_secs_f64};
-use crate::metrics::{DropReason, Verdict};
+use crate::metrics::{CapacitySummary, DropReason, LatencySummary, Verdict};
 use crate::model::RunOutput;
 use crate::scenario::{FaultKind, LatencyTarget, Scenario};
 
@@ -26,15 +26,6 @@ pub struct Requests {
     pub dropped: Dropped,
     /// Issued but neither succeeded nor dropped when the run ended.
     pub in_flight: u64,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Latency {
-    pub p50: f64,
-    pub p90: f64,
-    pub p99: f64,
-    pub max: f64,
-    pub mean: f64,
 }
 
 /// One injected fault and its phases, in seconds of simulated time.
@@ -63,14 +54,6 @@ pub struct FaultSummary {
     pub dropped: u64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Capacity {
-    pub min_healthy: u32,
-    pub mean_healthy: f64,
-    pub zero_healthy_s: f64,
-    pub zero_healthy_fraction: f64,
-}
-
 /// The machine-readable result of one run.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Summary {
@@ -87,9 +70,9 @@ pub struct Summary {
     /// Succeeded / issued after warm-up; `null` when nothing was issued.
     pub availability: Option<f64>,
     /// Of succeeded requests, retries included; `null` when none succeeded.
-    pub latency_ms: Option<Latency>,
+    pub latency_ms: Option<LatencySummary>,
     pub faults: Vec<FaultSummary>,
-    pub capacity: Capacity,
+    pub capacity: CapacitySummary,
     pub events_processed: u64,
     /// FNV-1a of the processed (time, kind, target) stream, hex.
     pub event_hash: String,
@@ -160,20 +143,9 @@ impl Summary {
             attempts: m.attempts,
             attempts_per_request: (c.issued > 0).then(|| m.attempts as f64 / c.issued as f64),
             availability: (c.issued > 0).then(|| c.succeeded as f64 / c.issued as f64),
-            latency_ms: m.latency.as_ref().map(|l| Latency {
-                p50: l.p50,
-                p90: l.p90,
-                p99: l.p99,
-                max: l.max,
-                mean: l.mean,
-            }),
+            latency_ms: m.latency.clone(),
             faults,
-            capacity: Capacity {
-                min_healthy: m.capacity.min_healthy,
-                mean_healthy: m.capacity.mean_healthy,
-                zero_healthy_s: m.capacity.zero_healthy_s,
-                zero_healthy_fraction: m.capacity.zero_healthy_fraction,
-            },
+            capacity: m.capacity.clone(),
             events_processed: out.events_processed,
             event_hash: format!("{:016x}", out.event_hash),
         }
