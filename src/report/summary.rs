@@ -67,7 +67,8 @@ pub struct Summary {
     /// Attempts of counted requests (retries included).
     pub attempts: u64,
     pub attempts_per_request: Option<f64>,
-    /// Succeeded / issued after warm-up; `null` when nothing was issued.
+    /// Succeeded / (succeeded + dropped) of requests issued after warm-up;
+    /// `null` when none has an outcome.
     pub availability: Option<f64>,
     /// Of succeeded requests, retries included; `null` when none succeeded.
     pub latency_ms: Option<LatencySummary>,
@@ -142,7 +143,12 @@ impl Summary {
             },
             attempts: m.attempts,
             attempts_per_request: (c.issued > 0).then(|| m.attempts as f64 / c.issued as f64),
-            availability: (c.issued > 0).then(|| c.succeeded as f64 / c.issued as f64),
+            // Requests still in flight at the end have no outcome yet: they
+            // count neither as successes nor as failures.
+            availability: {
+                let resolved = c.succeeded + c.dropped_total();
+                (resolved > 0).then(|| c.succeeded as f64 / resolved as f64)
+            },
             latency_ms: m.latency.clone(),
             faults,
             capacity: m.capacity.clone(),
