@@ -54,15 +54,12 @@ impl FaultState {
                 }
             })
             .collect();
-        // Worst case for a request started at the fault: every attempt times
-        // out after a connect penalty, with backoffs between; then one window.
-        let w = &s.workload;
-        let attempts = SimTime::from(w.retries) + 1;
+        // A request started at the fault has its outcome within its longest
+        // lifetime; the window then has to see it.
         let horizon = s
             .metrics
             .window
-            .saturating_add(attempts.saturating_mul(w.timeout.saturating_add(w.connect_timeout)))
-            .saturating_add(SimTime::from(w.retries).saturating_mul(w.retry_backoff));
+            .saturating_add(super::max_request_lifetime(s));
         let random = s.app.failures.map(|rf| {
             let exp = |mean: SimTime| Exp::new(1.0 / mean as f64).expect("mean > 0 validated");
             (exp(rf.mtbf), exp(rf.mttr))
