@@ -164,7 +164,7 @@ fn validate(args: ScenarioArgs) -> Result<(), String> {
         s.azs.len(),
         s.instance_count(),
         s.faults.len(),
-        text::human_secs(failover_sim::engine::as_secs_f64(s.duration))
+        scenario::format_duration(s.duration)
     );
     Ok(())
 }

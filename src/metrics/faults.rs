@@ -82,16 +82,11 @@ impl FaultTracker {
         }
     }
 
-    /// The fault ended at `now`: if its effect has not shown within one
-    /// horizon, it never will.
-    pub fn ended(&mut self, now: SimTime) {
+    /// Closes the masking window one horizon after `now`: called when the
+    /// fault ends (its effect must show by then) and when another fault
+    /// starts (a later dip is that fault's doing, not this one's).
+    pub fn judge_until(&mut self, now: SimTime) {
         self.decide_by = self.decide_by.min(now.saturating_add(self.horizon));
-    }
-
-    /// Another fault started at `now`: a dip that shows up more than one
-    /// horizon later is that fault's doing, not this one's.
-    pub fn other_started(&mut self, now: SimTime) {
-        self.ended(now);
     }
 
     /// Feeds the window ending at `end`: `below` is `Some(true)` when its

@@ -73,7 +73,6 @@ pub struct MetricsSetup {
     /// Sliding window; a multiple of [`SUB_BUCKET`].
     pub window: SimTime,
     pub threshold: f64,
-    pub azs: usize,
 }
 
 /// Request counts by outcome.
@@ -317,7 +316,7 @@ impl Recorder {
     /// ratio has not dipped below the threshold by then is masked.
     pub fn fault_started(&mut self, start: SimTime, horizon: SimTime) -> usize {
         for f in &mut self.faults {
-            f.other_started(start);
+            f.judge_until(start);
         }
         self.faults.push(FaultTracker::new(start, horizon));
         self.faults.len() - 1

@@ -114,7 +114,7 @@ impl Sim<'_> {
         self.apply_fault(f.kind, false);
         self.faults.faults[fault as usize].ended = true;
         if let Some(id) = self.faults.faults[fault as usize].tracker {
-            self.metrics.fault(id).ended(now);
+            self.metrics.fault(id).judge_until(now);
         }
         self.trace.emit(now, || TraceEvent::FaultEnd {
             fault: fault as usize,

@@ -221,19 +221,17 @@ impl Sim<'_> {
     /// Re-derives the instance's status after its flags changed and applies
     /// the transition.
     pub(super) fn refresh_instance(&mut self, inst: u32) {
-        let (old, new) = {
-            let i = &mut self.instances[inst as usize];
-            // Leaving a down state starts a boot (power-on or restart).
-            let new = i.derived_status();
-            if i.status.is_down() && !new.is_down() && self.s.app.boot_time > 0 {
-                i.booting = true;
-            }
-            (i.status, i.derived_status())
-        };
+        let boot_time = self.s.app.boot_time;
+        let i = &mut self.instances[inst as usize];
+        let old = i.status;
+        // Leaving a down state starts a boot (power-on or restart).
+        if old.is_down() && !i.derived_status().is_down() && boot_time > 0 {
+            i.booting = true;
+        }
+        let new = i.derived_status();
         if old == new {
             return;
         }
-        let i = &mut self.instances[inst as usize];
         i.status = new;
         i.epoch = i.epoch.wrapping_add(1);
         let epoch = i.epoch;

@@ -246,7 +246,6 @@ impl<'s> Sim<'s> {
                 bucket: s.metrics.bucket,
                 window: s.metrics.window,
                 threshold: s.metrics.threshold,
-                azs: s.azs.len(),
             },
             lb.healthy_per_az(),
             rows,
