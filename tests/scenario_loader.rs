@@ -4,9 +4,9 @@
 use std::io::Write;
 
 use failover_sim::scenario::{
-    Algorithm, App, Arrival, Fault, FaultKind, HealthCheck, LatencyTarget, LoadBalancer,
-    MetricsConfig, Network, RandomFailures, Scenario, ScenarioError, ServiceTime, Workload,
-    load_file, load_str,
+    Algorithm, App, Arrival, Cache, Database, DbMode, Endpoint, Fault, FaultKind, HealthCheck,
+    KvStore, LatencyTarget, LoadBalancer, MetricsConfig, Network, RandomFailures, Reads,
+    Replication, Scenario, ScenarioError, ServiceTime, Sessions, Workload, load_file, load_str,
 };
 
 const MS: u64 = 1_000_000;
@@ -135,6 +135,7 @@ fn full_file_maps_to_typed_values() {
                 mtbf: 30 * 24 * 60 * MIN,
                 mttr: 10 * MIN,
             }),
+            sessions: Sessions::Jwt,
         },
         workload: Workload {
             rate: 1000.0,
@@ -143,6 +144,9 @@ fn full_file_maps_to_typed_values() {
             retries: 2,
             retry_backoff: 50 * MS,
             connect_timeout: 500 * MS,
+            queries: 1,
+            write_fraction: 0.2,
+            users: 10_000,
         },
         faults: vec![
             Fault {
@@ -183,6 +187,9 @@ fn full_file_maps_to_typed_values() {
             window: 10 * S,
             threshold: s.metrics.threshold,
         },
+        database: None,
+        cache: None,
+        session_store: None,
     };
     assert_eq!(s, expected);
 }
@@ -224,6 +231,7 @@ fn a_file_with_only_a_name_gets_the_documented_defaults() {
             },
             boot_time: 60 * S,
             failures: None,
+            sessions: Sessions::Jwt,
         }
     );
     assert_eq!(
@@ -235,7 +243,15 @@ fn a_file_with_only_a_name_gets_the_documented_defaults() {
             retries: 0,
             retry_backoff: 100 * MS,
             connect_timeout: S,
+            queries: 1,
+            write_fraction: 0.2,
+            users: 10_000,
         }
+    );
+    // No data tier unless the file asks for one.
+    assert_eq!(
+        (&s.database, &s.cache, &s.session_store),
+        (&None, &None, &None)
     );
     assert!(s.faults.is_empty());
     assert_eq!(
@@ -427,7 +443,8 @@ fn wrong_enum_value_lists_the_allowed_values() {
         2,
         21,
         "faults[0].kind",
-        "`az_outage`, `instance_crash`, `instance_hang`, `latency`",
+        "`az_outage`, `cache_failure`, `db_primary_failure`, `db_standby_failure`, \
+         `instance_crash`, `instance_hang`, `latency`, `session_store_failure`",
     );
     let e = fails("app: { service_time: { dist: normal, mean: 1ms } }\n");
     assert_at(
@@ -937,4 +954,593 @@ fn merge_keys_share_blocks_between_mappings() {
             .unwrap();
     assert_eq!(s.faults[1].kind, FaultKind::AzOutage { az: 1 });
     assert_eq!(s.faults[1].at, MIN);
+}
+
+// ---- data tier: database, cache, sessions ---------------------------------
+
+const DATA_TIER: &str = "\
+azs: [a, b, c]
+app:
+  sessions: external
+workload:
+  queries: 3
+  write_fraction: 35%
+  users: 500
+database:
+  mode: multi_az
+  replication: async
+  replication_lag: { dist: constant, value: 250ms }
+  endpoint: proxy
+  dns_ttl: 30s
+  reconnect_time: 2s
+  proxy_switch: 500ms
+  detection: 20s
+  promotion: 45s
+  primary_az: b
+  read_replicas: 2
+  reads: replicas
+  workers: 32
+  queue_capacity: 0
+  query_time: { dist: lognormal, mean: 3ms, p99: 20ms }
+  mtbf: 30d
+  mttr: 1h
+cache:
+  hit_ratio: 0.9
+  warm_time: 2m
+  replica: false
+  failover_time: { dist: exponential, mean: 20s }
+  primary_az: c
+  mtbf: 10d
+  mttr: 30m
+session_store:
+  replica: true
+  failover_time: { dist: constant, value: 15s }
+  primary_az: a
+faults:
+  - { at: 1m, kind: db_primary_failure, duration: 5m }
+  - { at: 2m, kind: db_standby_failure }
+  - { at: 3m, kind: cache_failure }
+  - { at: 4m, kind: session_store_failure, duration: 30s }
+";
+
+#[test]
+fn data_tier_file_maps_to_typed_values() {
+    let s = load(DATA_TIER).unwrap();
+    assert_eq!(s.app.sessions, Sessions::External);
+    assert_eq!(
+        (s.workload.queries, s.workload.users),
+        (3, 500),
+        "{:?}",
+        s.workload
+    );
+    assert!((s.workload.write_fraction - 0.35).abs() < 1e-12);
+    assert_eq!(
+        s.database,
+        Some(Database {
+            mode: DbMode::MultiAz,
+            replication: Replication::Async,
+            replication_lag: ServiceTime::Constant { value: 250 * MS },
+            endpoint: Endpoint::Proxy,
+            dns_ttl: 30 * S,
+            reconnect_time: 2 * S,
+            proxy_switch: 500 * MS,
+            detection: 20 * S,
+            promotion: 45 * S,
+            primary_az: 1,
+            read_replicas: 2,
+            reads: Reads::Replicas,
+            workers: 32,
+            queue_capacity: 0,
+            query_time: ServiceTime::LogNormal {
+                mean: 3 * MS,
+                p99: 20 * MS,
+            },
+            failures: Some(RandomFailures {
+                mtbf: 30 * 24 * 60 * MIN,
+                mttr: 60 * MIN,
+            }),
+        })
+    );
+    assert_eq!(
+        s.cache,
+        Some(Cache {
+            store: KvStore {
+                replica: false,
+                failover_time: ServiceTime::Exponential { mean: 20 * S },
+                primary_az: 2,
+                failures: Some(RandomFailures {
+                    mtbf: 10 * 24 * 60 * MIN,
+                    mttr: 30 * MIN,
+                }),
+            },
+            hit_ratio: 0.9,
+            warm_time: 2 * MIN,
+        })
+    );
+    assert_eq!(
+        s.session_store,
+        Some(KvStore {
+            replica: true,
+            failover_time: ServiceTime::Constant { value: 15 * S },
+            primary_az: 0,
+            failures: None,
+        })
+    );
+    let kinds: Vec<(u64, Option<u64>, FaultKind)> = s
+        .faults
+        .iter()
+        .map(|f| (f.at, f.duration, f.kind))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (MIN, Some(5 * MIN), FaultKind::DbPrimaryFailure),
+            (2 * MIN, None, FaultKind::DbStandbyFailure),
+            (3 * MIN, None, FaultKind::CacheFailure),
+            (4 * MIN, Some(30 * S), FaultKind::SessionStoreFailure),
+        ]
+    );
+}
+
+/// (detection, promotion, dns_ttl, read_replicas) of a database block.
+fn db_timing(yaml: &str) -> (u64, u64, u64, u32) {
+    let s = load(yaml).unwrap();
+    let db = s.database.expect("the file has a database block");
+    (db.detection, db.promotion, db.dns_ttl, db.read_replicas)
+}
+
+#[test]
+fn database_timings_and_replicas_default_by_mode() {
+    // RDS Multi-AZ instance: 15 s + 60 s, 60 s TTL, no read replicas.
+    assert_eq!(db_timing("database: {}\n"), (15 * S, 60 * S, 60 * S, 0));
+    assert_eq!(
+        db_timing("database: { mode: multi_az }\n"),
+        (15 * S, 60 * S, 60 * S, 0)
+    );
+    // Multi-AZ DB cluster: under 35 s, 5 s TTL.
+    assert_eq!(
+        db_timing("database: { mode: multi_az_cluster }\n"),
+        (10 * S, 15 * S, 5 * S, 0)
+    );
+    // Aurora runs one replica by default, the failover target.
+    assert_eq!(
+        db_timing("database: { mode: aurora }\n"),
+        (10 * S, 15 * S, 5 * S, 1)
+    );
+    // Without a replica Aurora recreates the instance: 10 minutes.
+    assert_eq!(
+        db_timing("database: { mode: aurora, read_replicas: 0 }\n"),
+        (10 * S, 10 * MIN, 5 * S, 0)
+    );
+    assert_eq!(
+        db_timing("database: { mode: single, read_replicas: 2 }\n"),
+        (15 * S, 0, 60 * S, 2)
+    );
+    // Given values win over the mode's defaults.
+    assert_eq!(
+        db_timing("database: { mode: aurora, detection: 3s, promotion: 0s, dns_ttl: 0s }\n"),
+        (3 * S, 0, 0, 1)
+    );
+}
+
+#[test]
+fn a_database_block_with_no_keys_gets_the_documented_defaults() {
+    let expected = Database {
+        mode: DbMode::MultiAz,
+        replication: Replication::Sync,
+        replication_lag: ServiceTime::Exponential { mean: 100 * MS },
+        endpoint: Endpoint::Dns,
+        dns_ttl: 60 * S,
+        reconnect_time: S,
+        proxy_switch: S,
+        detection: 15 * S,
+        promotion: 60 * S,
+        primary_az: 0,
+        read_replicas: 0,
+        reads: Reads::Primary,
+        workers: 64,
+        queue_capacity: 1000,
+        query_time: ServiceTime::Exponential { mean: 2 * MS },
+        failures: None,
+    };
+    // `database:` with nothing under it asks for a database, as `{}` does.
+    for yaml in ["database: {}\n", "database:\nseed: 1\n"] {
+        let s = load(yaml).unwrap();
+        assert_eq!(s.database.as_ref(), Some(&expected), "{yaml}");
+        assert_eq!(s.cache, None);
+    }
+    let s = load("azs: [x, y]\ndatabase: { primary_az: y }\ncache: {}\n").unwrap();
+    assert_eq!(s.database.map(|db| db.primary_az), Some(1));
+    assert_eq!(
+        s.cache,
+        Some(Cache {
+            store: KvStore {
+                replica: true,
+                failover_time: ServiceTime::LogNormal {
+                    mean: 30 * S,
+                    p99: 3 * MIN,
+                },
+                primary_az: 0,
+                failures: None,
+            },
+            hit_ratio: 0.8,
+            warm_time: 5 * MIN,
+        })
+    );
+}
+
+#[test]
+fn session_store_exists_when_sessions_are_external_or_a_block_describes_it() {
+    let s = load("app: { sessions: external }\n").unwrap();
+    assert_eq!(
+        s.session_store,
+        Some(KvStore {
+            replica: true,
+            failover_time: ServiceTime::LogNormal {
+                mean: 30 * S,
+                p99: 3 * MIN,
+            },
+            primary_az: 0,
+            failures: None,
+        })
+    );
+    let s = load("app: { sessions: sticky }\n").unwrap();
+    assert_eq!((s.app.sessions, s.session_store), (Sessions::Sticky, None));
+    // Kept with another design (to compare designs on one file), the block
+    // still describes a store, which that design never reads.
+    let s = load("app: { sessions: sticky }\nsession_store:\n  replica: false\n").unwrap();
+    assert_eq!(s.session_store.map(|k| k.replica), Some(false));
+    let e = fails("app: { sessions: cookie }\n");
+    assert_at(
+        &e,
+        1,
+        18,
+        "app.sessions",
+        "expected one of `jwt`, `sticky`, `external`, got \"cookie\"",
+    );
+}
+
+#[test]
+fn workload_fractions_take_percentages_or_numbers_and_allow_zero() {
+    let s = load("workload: { write_fraction: 0, queries: 0 }\n").unwrap();
+    assert_eq!((s.workload.write_fraction, s.workload.queries), (0.0, 0));
+    let s = load("workload: { write_fraction: 0.5 }\n").unwrap();
+    assert_eq!(s.workload.write_fraction, 0.5);
+    let s = load("workload: { write_fraction: 100% }\ndatabase: {}\ncache: { hit_ratio: 0% }\n")
+        .unwrap();
+    assert_eq!(s.workload.write_fraction, 1.0);
+    assert_eq!(s.cache.map(|c| c.hit_ratio), Some(0.0));
+    let s = load("database: {}\ncache: { hit_ratio: 95% }\n").unwrap();
+    assert!((s.cache.unwrap().hit_ratio - 0.95).abs() < 1e-12);
+
+    let e = fails("workload:\n  write_fraction: 20\n");
+    assert_at(
+        &e,
+        2,
+        19,
+        "workload.write_fraction",
+        "must be from 0% to 100%, got 20; did you mean 20%?",
+    );
+    let e = fails("database: {}\ncache: { hit_ratio: 120% }\n");
+    assert_at(
+        &e,
+        2,
+        21,
+        "cache.hit_ratio",
+        "from 0% to 100%, got \"120%\"",
+    );
+    let e = fails("workload: { write_fraction: some }\n");
+    assert_at(
+        &e,
+        1,
+        29,
+        "workload.write_fraction",
+        "expected a percentage like 99.9%",
+    );
+    let e = fails("workload: { queries: 101 }\n");
+    assert_at(&e, 1, 22, "workload.queries", "from 0 to 100, got 101");
+    let e = fails("workload: { users: 0 }\n");
+    assert_at(&e, 1, 20, "workload.users", "from 1 to 10000000, got 0");
+}
+
+#[test]
+fn async_replication_is_only_for_modes_with_a_replicating_standby() {
+    let e = fails("database:\n  mode: single\n  replication: async\n");
+    assert_at(
+        &e,
+        3,
+        16,
+        "database.replication",
+        "a single instance has no standby to replicate to",
+    );
+    // `sync` is what they do anyway: a file may keep it while flipping mode.
+    let s = load("database:\n  mode: single\n  replication: sync\n").unwrap();
+    assert_eq!(s.database.unwrap().replication, Replication::Sync);
+    let e = fails("database:\n  mode: aurora\n  replication: async\n");
+    assert_at(
+        &e,
+        3,
+        16,
+        "database.replication",
+        "Aurora replicates synchronously through its shared storage volume, not asynchronously",
+    );
+    // Sync is the typed value of those modes.
+    let s = load("database: { mode: aurora }\n").unwrap();
+    assert_eq!(s.database.unwrap().replication, Replication::Sync);
+    let e = fails("database:\n  replication: semi\n");
+    assert_at(
+        &e,
+        2,
+        16,
+        "database.replication",
+        "expected one of `sync`, `async`",
+    );
+}
+
+#[test]
+fn replication_lag_needs_a_replicating_standby() {
+    // Kept (unused) under sync, so a file can flip `replication`.
+    let s = load("database:\n  replication_lag: { dist: exponential, mean: 50ms }\n").unwrap();
+    assert_eq!(s.database.unwrap().replication, Replication::Sync);
+    let e = fails("database:\n  mode: single\n  replication_lag: { dist: constant, value: 1s }\n");
+    assert_at(
+        &e,
+        3,
+        3,
+        "database.replication_lag",
+        "mode `single` has no replication lag",
+    );
+    // Same parser as service_time, named after its block.
+    let e =
+        fails("database:\n  replication: async\n  replication_lag: { dist: constant, mean: 1s }\n");
+    assert_at(
+        &e,
+        3,
+        38,
+        "database.replication_lag.mean",
+        "`mean` does not apply to a constant replication lag",
+    );
+    let s = load(
+        "database: { replication: async, replication_lag: { dist: exponential, mean: 1s } }\n",
+    )
+    .unwrap();
+    assert_eq!(
+        s.database.unwrap().replication_lag,
+        ServiceTime::Exponential { mean: S }
+    );
+}
+
+#[test]
+fn read_replicas_are_checked_against_the_mode_and_range() {
+    let e = fails("database:\n  mode: multi_az_cluster\n  read_replicas: 1\n");
+    assert_at(
+        &e,
+        3,
+        3,
+        "database.read_replicas",
+        "a Multi-AZ DB cluster has two readable standbys; `read_replicas` does not apply",
+    );
+    // 0 says the same as leaving it out.
+    assert_eq!(
+        db_timing("database: { mode: multi_az_cluster, read_replicas: 0 }\n").3,
+        0
+    );
+    let e = fails("database:\n  read_replicas: 16\n");
+    assert_at(&e, 2, 18, "database.read_replicas", "from 0 to 15, got 16");
+}
+
+#[test]
+fn database_values_are_checked_like_the_rest_of_the_file() {
+    let e = fails("database:\n  mode: multiaz\n");
+    assert_at(&e, 2, 9, "database.mode", "did you mean `multi_az`?");
+    let e = fails("database:\n  endpoint: dsn\n");
+    assert_at(
+        &e,
+        2,
+        13,
+        "database.endpoint",
+        "expected one of `dns`, `proxy`, got \"dsn\"; did you mean `dns`?",
+    );
+    let e = fails("database:\n  reads: replica\n");
+    assert_at(&e, 2, 10, "database.reads", "did you mean `replicas`?");
+    let e = fails("database:\n  detection: 0s\n");
+    assert_at(&e, 2, 14, "database.detection", "must be greater than 0");
+    let e = fails("database:\n  promotion: soon\n");
+    assert_at(&e, 2, 14, "database.promotion", "expected a duration");
+    let e = fails("database:\n  workers: 0\n");
+    assert_at(&e, 2, 12, "database.workers", "from 1 to 100000, got 0");
+    let e = fails("azs: [a, b]\ndatabase:\n  primary_az: c\n");
+    assert_at(
+        &e,
+        3,
+        15,
+        "database.primary_az",
+        "unknown AZ `c`, expected one of `a`, `b`",
+    );
+    let e = fails("database:\n  query_time: { dist: constant, mean: 1ms }\n");
+    assert_at(
+        &e,
+        2,
+        33,
+        "database.query_time.mean",
+        "does not apply to a constant query time",
+    );
+    let e = fails("database: 5\n");
+    assert_at(
+        &e,
+        1,
+        11,
+        "database",
+        "expected a mapping of database keys, got 5",
+    );
+}
+
+#[test]
+fn every_tier_needs_both_mtbf_and_mttr() {
+    let e = fails("database:\n  mtbf: 30d\n");
+    assert_at(&e, 2, 9, "database.mtbf", "add `mttr`");
+    let e = fails("database: {}\ncache:\n  mttr: 5m\n");
+    assert_at(&e, 3, 9, "cache.mttr", "add `mtbf`");
+    let e = fails("app: { sessions: external }\nsession_store:\n  mtbf: 1d\n");
+    assert_at(&e, 3, 9, "session_store.mtbf", "add `mttr`");
+    let e = fails("database:\n  mtbf: 0s\n  mttr: 1m\n");
+    assert_at(&e, 2, 9, "database.mtbf", "must be greater than 0");
+}
+
+#[test]
+fn cache_needs_a_database_and_checks_its_store_keys() {
+    let e = fails("seed: 1\ncache:\n  hit_ratio: 90%\n");
+    assert_at(
+        &e,
+        2,
+        1,
+        "cache",
+        "a cache sits in front of the database: add a `database:` block",
+    );
+    let e = fails("database: {}\ncache:\n  replica: yes\n");
+    assert_at(&e, 3, 12, "cache.replica", "expected true or false");
+    let e = fails("database: {}\ncache:\n  failover_time: { mean: 10s, p99: 5s }\n");
+    assert_at(
+        &e,
+        3,
+        36,
+        "cache.failover_time.p99",
+        "a lognormal's p99 must be greater than its mean (10s)",
+    );
+    let e = fails("database: {}\ncache:\n  warm_time: -1m\n");
+    assert_at(&e, 3, 14, "cache.warm_time", "cannot be negative");
+    let e = fails("app: { sessions: external }\nsession_store:\n  primary_az: z\n");
+    assert_at(&e, 3, 15, "session_store.primary_az", "unknown AZ `z`");
+}
+
+#[test]
+fn misspelt_data_tier_keys_get_a_suggestion() {
+    let e = fails("database:\n  mode: aurora\n  endpont: proxy\n");
+    assert_at(
+        &e,
+        3,
+        3,
+        "database.endpont",
+        "unknown key `endpont` in `database`, expected one of `mode`, `replication`",
+    );
+    assert!(e.message.ends_with("did you mean `endpoint`?"), "{e}");
+    let e = fails("database: {}\ncache: { hit_rate: 90% }\n");
+    assert_at(&e, 2, 10, "cache.hit_rate", "did you mean `hit_ratio`?");
+    let e = fails("app: { sessions: external }\nsession_store: { replicas: true }\n");
+    assert_at(
+        &e,
+        2,
+        18,
+        "session_store.replicas",
+        "did you mean `replica`?",
+    );
+    let e = fails("workload: { user: 5 }\n");
+    assert_at(&e, 1, 13, "workload.user", "did you mean `users`?");
+}
+
+#[test]
+fn data_tier_faults_take_no_target_and_need_their_tier() {
+    let e = fails("faults:\n  - { at: 1m, kind: db_primary_failure }\n");
+    assert_at(
+        &e,
+        2,
+        21,
+        "faults[0].kind",
+        "faults of kind `db_primary_failure` need a `database:` block",
+    );
+    let e = fails("faults:\n  - { at: 1m, kind: db_standby_failure }\n");
+    assert_at(
+        &e,
+        2,
+        21,
+        "faults[0].kind",
+        "faults of kind `db_standby_failure` need a `database:` block",
+    );
+    let e =
+        fails("database: { mode: single }\nfaults:\n  - { at: 1m, kind: db_standby_failure }\n");
+    assert_at(
+        &e,
+        3,
+        21,
+        "faults[0].kind",
+        "need a standby (a failover target), but a `single` database has none",
+    );
+    let e = fails(
+        "database: { mode: aurora, read_replicas: 0 }\nfaults:\n  - { at: 1m, kind: db_standby_failure }\n",
+    );
+    assert_at(
+        &e,
+        3,
+        21,
+        "faults[0].kind",
+        "an `aurora` database with `read_replicas: 0` has no replica",
+    );
+    let e = fails("faults:\n  - { at: 1m, kind: cache_failure }\n");
+    assert_at(
+        &e,
+        2,
+        21,
+        "faults[0].kind",
+        "faults of kind `cache_failure` need a `cache:` block",
+    );
+    let e =
+        fails("app: { sessions: sticky }\nfaults:\n  - { at: 1m, kind: session_store_failure }\n");
+    assert_at(
+        &e,
+        3,
+        21,
+        "faults[0].kind",
+        "faults of kind `session_store_failure` need a session store: set `app.sessions: external` or add a `session_store:` block (app.sessions is sticky)",
+    );
+    let e = fails("database: {}\nfaults:\n  - { at: 1m, kind: db_primary_failure, az: a }\n");
+    assert_at(
+        &e,
+        3,
+        41,
+        "faults[0].az",
+        "`az` does not apply to faults of kind `db_primary_failure`, which take `at`, `kind`, `duration`",
+    );
+    let e = fails(
+        "database: {}\ncache: {}\nfaults:\n  - { at: 1m, kind: cache_failure, instance: a-1 }\n",
+    );
+    assert_at(&e, 4, 36, "faults[0].instance", "does not apply");
+    // With a standby, the fault resolves; a cluster always has two.
+    let s = load(
+        "database: { mode: multi_az_cluster }\nfaults: [{ at: 1m, kind: db_standby_failure }]\n",
+    )
+    .unwrap();
+    assert_eq!(s.faults[0].kind, FaultKind::DbStandbyFailure);
+}
+
+#[test]
+fn overrides_reach_the_data_tier() {
+    let s = load_with(
+        "database:\n  mode: aurora\n",
+        &["database.endpoint=proxy", "workload.write_fraction=5%"],
+    )
+    .unwrap();
+    let db = s.database.unwrap();
+    assert_eq!((db.mode, db.endpoint), (DbMode::Aurora, Endpoint::Proxy));
+    assert!((s.workload.write_fraction - 0.05).abs() < 1e-12);
+    // An override can add the block the file does not have.
+    let s = load_with("name: x\n", &["database.endpoint=proxy"]).unwrap();
+    assert_eq!(s.database.map(|db| db.endpoint), Some(Endpoint::Proxy));
+    // A rule the override breaks is blamed on the override.
+    let e = fails_with(
+        "database:\n  mode: aurora\n",
+        &["database.replication=async"],
+    );
+    assert_on_set(
+        &e,
+        "database.replication=async",
+        Some("database.replication"),
+        "Aurora replicates synchronously through its shared storage volume",
+    );
+    let e = fails_with("name: x\n", &["database.endpont=proxy"]);
+    assert_on_set(
+        &e,
+        "database.endpont=proxy",
+        Some("database.endpont"),
+        "did you mean `endpoint`?",
+    );
 }

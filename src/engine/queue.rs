@@ -89,6 +89,11 @@ impl<E> EventQueue<E> {
 
     /// Removes the earliest event of heap and lanes.
     pub fn pop(&mut self) -> Option<Entry<E>> {
+        self.pop_until(SimTime::MAX)
+    }
+
+    /// Removes the earliest event if it is due at or before `limit`.
+    pub fn pop_until(&mut self, limit: SimTime) -> Option<Entry<E>> {
         let mut best: Option<(SimTime, u64)> = self.heap.peek().map(Entry::key);
         let mut from_lane = None;
         for (i, q) in self.lanes.iter().enumerate() {
@@ -99,6 +104,9 @@ impl<E> EventQueue<E> {
                     from_lane = Some(i);
                 }
             }
+        }
+        if best.is_some_and(|(t, _)| t > limit) {
+            return None;
         }
         match from_lane {
             Some(i) => self.lanes[i].pop_front(),

@@ -95,7 +95,13 @@ impl<E: Traced> Scheduler<E> {
     /// Pops the next event, advances the clock and folds it into the hash.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let entry = self.queue.pop()?;
+        self.pop_until(SimTime::MAX)
+    }
+
+    /// [`Scheduler::pop`], if the next event is due at or before `limit`.
+    #[inline]
+    pub fn pop_until(&mut self, limit: SimTime) -> Option<(SimTime, E)> {
+        let entry = self.queue.pop_until(limit)?;
         debug_assert!(entry.time >= self.now, "time went backwards");
         self.now = entry.time;
         self.processed += 1;

@@ -32,16 +32,26 @@ pub enum DropReason {
     QueueFull,
     /// No load balancer node could be reached.
     LbUnreachable,
+    /// The app could not reach a database node able to serve the query
+    /// (down, failing over, read-only, or its queue full).
+    DbUnavailable,
+    /// The user's session was gone: the user must log in again. Not retried.
+    SessionLost,
+    /// The external session store could not be read.
+    SessionStoreUnavailable,
 }
 
 impl DropReason {
     /// Every reason, in report order.
-    pub const ALL: [DropReason; 5] = [
+    pub const ALL: [DropReason; 8] = [
         DropReason::NoHealthyTarget,
         DropReason::ConnectionReset,
         DropReason::Timeout,
         DropReason::QueueFull,
         DropReason::LbUnreachable,
+        DropReason::DbUnavailable,
+        DropReason::SessionLost,
+        DropReason::SessionStoreUnavailable,
     ];
 
     /// Stable name used in summary.json and CSV headers.
@@ -52,6 +62,9 @@ impl DropReason {
             DropReason::Timeout => "timeout",
             DropReason::QueueFull => "queue_full",
             DropReason::LbUnreachable => "lb_unreachable",
+            DropReason::DbUnavailable => "db_unavailable",
+            DropReason::SessionLost => "session_lost",
+            DropReason::SessionStoreUnavailable => "session_store_unavailable",
         }
     }
 
@@ -80,7 +93,23 @@ pub struct MetricsSetup {
 pub struct Counts {
     pub issued: u64,
     pub succeeded: u64,
-    pub dropped: [u64; 5],
+    pub dropped: [u64; DropReason::ALL.len()],
+}
+
+/// What the data tier did, counted over the whole run (warm-up included).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct TierCounts {
+    /// Calls from the app to the database (one per request that needs it).
+    pub db_calls: u64,
+    /// Calls that failed (`db_unavailable`).
+    pub db_calls_failed: u64,
+    /// Failed calls that carried writes.
+    pub db_write_errors: u64,
+    /// Queries executed by database nodes.
+    pub db_queries: u64,
+    pub cache_hits: u64,
+    pub cache_misses: u64,
+    pub sessions_lost: u64,
 }
 
 impl Counts {
@@ -121,6 +150,7 @@ pub struct MetricsReport {
     pub latency: Option<LatencySummary>,
     pub capacity: CapacitySummary,
     pub faults: Vec<FaultOutcome>,
+    pub tier: TierCounts,
 }
 
 /// The streaming recorder fed by the model.
@@ -138,6 +168,8 @@ pub struct Recorder {
     win_fail: u64,
     /// Row being filled (all requests, warm-up included).
     row: Counts,
+    row_tier: TierCounts,
+    tier: TierCounts,
     row_start: SimTime,
     row_hist: Histogram<u64>,
     sink: Box<dyn RowSink>,
@@ -178,6 +210,8 @@ impl Recorder {
             win_ok: 0,
             win_fail: 0,
             row: Counts::default(),
+            row_tier: TierCounts::default(),
+            tier: TierCounts::default(),
             row_start: 0,
             row_hist: histogram(2),
             sink,
@@ -236,6 +270,7 @@ impl Recorder {
             start: self.row_start,
             end,
             counts: std::mem::take(&mut self.row),
+            tier: std::mem::take(&mut self.row_tier),
             p50_ms: q(&self.row_hist, 0.5),
             p90_ms: q(&self.row_hist, 0.9),
             p99_ms: q(&self.row_hist, 0.99),
@@ -289,6 +324,13 @@ impl Recorder {
         for f in &mut self.faults {
             f.count_drop();
         }
+    }
+
+    /// Applies `f` to the tier counters of the current row and of the run.
+    #[inline]
+    pub fn tier(&mut self, f: impl Fn(&mut TierCounts)) {
+        f(&mut self.row_tier);
+        f(&mut self.tier);
     }
 
     /// The LB's count of healthy targets in `az` changed at `now`.
@@ -368,6 +410,7 @@ impl Recorder {
             latency,
             capacity,
             faults,
+            tier: self.tier,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Closed time buckets and where they go.
 
-use super::Counts;
+use super::{Counts, TierCounts};
 use crate::engine::SimTime;
 
 /// One closed bucket of `timeseries.csv`. Issued requests count in the bucket
@@ -10,6 +10,7 @@ pub struct Row {
     pub start: SimTime,
     pub end: SimTime,
     pub counts: Counts,
+    pub tier: TierCounts,
     pub p50_ms: Option<f64>,
     pub p90_ms: Option<f64>,
     pub p99_ms: Option<f64>,

@@ -4,12 +4,15 @@
 //! workload's own stream, so the same request needs the same work whatever
 //! design serves it (common random numbers across designs).
 
-use rand_distr::{Distribution, Exp, LogNormal};
+use rand::Rng;
+use rand_distr::{Distribution, Exp};
+
+use super::dist::Sampler;
 
 use super::{Event, Sim};
 use crate::engine::{SimTime, Stream, from_secs_f64, stream};
 use crate::metrics::DropReason;
-use crate::scenario::{Arrival, Scenario, ServiceTime};
+use crate::scenario::{Arrival, Scenario, Sessions};
 
 /// No target: the attempt was not routed to an instance.
 pub(crate) const NO_TARGET: u32 = u32::MAX;
@@ -28,46 +31,11 @@ pub(crate) struct Request {
     /// Target instance of the live attempt, or `NO_TARGET`.
     pub(crate) target: u32,
     counted: bool,
-}
-
-/// Service-demand sampler, resolved from the scenario once.
-#[derive(Debug, Clone)]
-enum Demand {
-    Constant(SimTime),
-    Exponential(Exp<f64>),
-    LogNormal(LogNormal<f64>),
-}
-
-/// The 0.99 quantile of the standard normal distribution.
-const Z99: f64 = 2.326_347_874_040_841;
-
-impl Demand {
-    fn new(st: ServiceTime) -> Demand {
-        match st {
-            ServiceTime::Constant { value } => Demand::Constant(value),
-            // Rate in 1/ns; validation guarantees mean > 0.
-            ServiceTime::Exponential { mean } => {
-                Demand::Exponential(Exp::new(1.0 / mean as f64).expect("mean > 0 validated"))
-            }
-            ServiceTime::LogNormal { mean, p99 } => {
-                // mean = exp(mu + s^2/2), p99 = exp(mu + Z99 s): solve for s,
-                // the smaller root (validation checked the discriminant).
-                let r = (p99 as f64 / mean as f64).ln();
-                let sigma = Z99 - (Z99 * Z99 - 2.0 * r).sqrt();
-                let mu = (mean as f64).ln() - sigma * sigma / 2.0;
-                Demand::LogNormal(LogNormal::new(mu, sigma).expect("sigma >= 0 validated"))
-            }
-        }
-    }
-
-    #[inline]
-    fn sample(&self, rng: &mut Stream) -> SimTime {
-        match self {
-            Demand::Constant(v) => *v,
-            Demand::Exponential(d) => d.sample(rng).round() as SimTime,
-            Demand::LogNormal(d) => d.sample(rng).round() as SimTime,
-        }
-    }
+    /// The user it belongs to (sticky and external sessions).
+    pub(crate) user: u32,
+    /// Database queries it makes: writes and reads.
+    pub(crate) writes: u16,
+    pub(crate) reads: u16,
 }
 
 /// The client population and its requests in flight.
@@ -77,9 +45,18 @@ pub(crate) struct Clients {
     arrival_rng: Stream,
     service_rng: Stream,
     pub(crate) dns_rng: Stream,
+    /// Which user sends each request, and its query mix.
+    user_rng: Stream,
+    mix_rng: Stream,
+    /// Whether each read hits the cache.
+    pub(crate) cache_rng: Stream,
+    users: u32,
+    /// Database queries per request (0 without a database).
+    queries: u32,
+    write_fraction: f64,
     interarrival: Option<Exp<f64>>,
     constant_gap: SimTime,
-    demand: Demand,
+    demand: Sampler,
 }
 
 impl Clients {
@@ -91,6 +68,19 @@ impl Clients {
             arrival_rng: stream(s.seed, "workload.arrivals"),
             service_rng: stream(s.seed, "workload.service"),
             dns_rng: stream(s.seed, "clients.dns"),
+            user_rng: stream(s.seed, "workload.users"),
+            mix_rng: stream(s.seed, "workload.queries"),
+            cache_rng: stream(s.seed, "cache.hits"),
+            users: match s.app.sessions {
+                Sessions::Jwt => 0,
+                Sessions::Sticky | Sessions::External => s.workload.users,
+            },
+            queries: if s.database.is_some() {
+                s.workload.queries
+            } else {
+                0
+            },
+            write_fraction: s.workload.write_fraction,
             interarrival: (rate > 0.0 && s.workload.arrival == Arrival::Poisson)
                 .then(|| Exp::new(rate).expect("rate > 0")),
             constant_gap: if rate > 0.0 {
@@ -98,7 +88,7 @@ impl Clients {
             } else {
                 0
             },
-            demand: Demand::new(s.app.service_time),
+            demand: Sampler::new(s.app.service_time),
         }
     }
 
@@ -172,6 +162,17 @@ impl Sim<'_> {
         let now = self.now();
         let counted = now >= self.s.warmup;
         let demand = self.clients.demand.sample(&mut self.clients.service_rng);
+        let c = &mut self.clients;
+        let user = if c.users > 0 {
+            c.user_rng.random_range(0..c.users)
+        } else {
+            0
+        };
+        let mut writes = 0;
+        for _ in 0..c.queries {
+            writes += u16::from(c.mix_rng.random_bool(c.write_fraction));
+        }
+        let reads = c.queries as u16 - writes;
         let req = self.clients.alloc(Request {
             issued: now,
             demand,
@@ -181,6 +182,9 @@ impl Sim<'_> {
             attempts: 0,
             target: NO_TARGET,
             counted,
+            user,
+            writes,
+            reads,
         });
         self.metrics.issued(counted);
         self.start_attempt(req);
@@ -212,7 +216,17 @@ impl Sim<'_> {
             return;
         };
         let latency = self.s.network.latency;
-        match self.lb.route(node) {
+        // A sticky session's cookie pins the user to its instance while the
+        // LB may still route there. Without cross-zone routing only that
+        // AZ's node can: a pinned user keeps it, as a client keeps its
+        // cached DNS answer.
+        let pin = self.sessions.pinned(self.clients.slab[req as usize].user);
+        let node = match pin {
+            Some(t) if !self.s.load_balancer.cross_zone => self.lb.home_node(t).unwrap_or(node),
+            _ => node,
+        };
+        let pinned = pin.and_then(|t| self.lb.route_to(node, t));
+        match pinned.or_else(|| self.lb.route(node)) {
             None => self.fail_later(
                 req,
                 attempt,
@@ -267,7 +281,8 @@ impl Sim<'_> {
         if target != NO_TARGET {
             self.lb.finished(target);
         }
-        if attempts <= self.s.workload.retries {
+        // A lost session is a logged-out user, not a glitch to retry.
+        if attempts <= self.s.workload.retries && reason != DropReason::SessionLost {
             self.sched.after_on(
                 self.lanes.backoff,
                 self.s.workload.retry_backoff,

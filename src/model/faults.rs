@@ -3,7 +3,9 @@
 
 use rand_distr::{Distribution, Exp};
 
+use super::database::Db;
 use super::instance::Status;
+use super::kv::KvId;
 use super::load_balancer::Health;
 use super::{Event, Sim, trace::TraceEvent};
 use crate::engine::SimTime;
@@ -14,6 +16,10 @@ use crate::scenario::{FaultKind, LatencyTarget, Scenario};
 struct Active {
     /// Instances (= targets) the fault acts on.
     targets: Vec<u32>,
+    /// Database nodes it acts on (role faults pick theirs at the start).
+    db_nodes: Vec<usize>,
+    /// Store nodes it acts on.
+    kv_nodes: Vec<(KvId, usize)>,
     /// The metrics tracker, once started.
     tracker: Option<usize>,
     ended: bool,
@@ -46,9 +52,15 @@ impl FaultState {
                         LatencyTarget::Az(az) => az_targets(az),
                         LatencyTarget::Instance(i) => vec![i as u32],
                     },
+                    FaultKind::DbPrimaryFailure
+                    | FaultKind::DbStandbyFailure
+                    | FaultKind::CacheFailure
+                    | FaultKind::SessionStoreFailure => Vec::new(),
                 };
                 Active {
                     targets,
+                    db_nodes: Vec::new(),
+                    kv_nodes: Vec::new(),
                     tracker: None,
                     ended: false,
                 }
@@ -96,7 +108,11 @@ impl Sim<'_> {
     pub(super) fn on_fault_start(&mut self, fault: u32) {
         let now = self.now();
         let f = &self.s.faults[fault as usize];
-        self.apply_fault(f.kind, true);
+        let (db_nodes, kv_nodes) = self.data_nodes_hit(f.kind);
+        let active = &mut self.faults.faults[fault as usize];
+        active.db_nodes = db_nodes;
+        active.kv_nodes = kv_nodes;
+        self.apply_fault(fault as usize, true);
         let tracker = self.metrics.fault_started(now, self.faults.horizon);
         self.faults.faults[fault as usize].tracker = Some(tracker);
         self.trace.emit(now, || TraceEvent::FaultStart {
@@ -111,7 +127,7 @@ impl Sim<'_> {
     pub(super) fn on_fault_end(&mut self, fault: u32) {
         let now = self.now();
         let f = &self.s.faults[fault as usize];
-        self.apply_fault(f.kind, false);
+        self.apply_fault(fault as usize, false);
         self.faults.faults[fault as usize].ended = true;
         if let Some(id) = self.faults.faults[fault as usize].tracker {
             self.metrics.fault(id).judge_until(now);
@@ -123,11 +139,63 @@ impl Sim<'_> {
         self.check_capacity(fault as usize);
     }
 
-    /// Starts (`on`) or ends one fault's effect.
-    fn apply_fault(&mut self, kind: FaultKind, on: bool) {
+    /// The database and store nodes `kind` hits if it starts now.
+    fn data_nodes_hit(&self, kind: FaultKind) -> (Vec<usize>, Vec<(KvId, usize)>) {
+        let mut db_nodes = Vec::new();
+        let mut kv_nodes = Vec::new();
+        let stores = [(KvId::Cache, &self.cache), (KvId::Sessions, &self.store)];
+        match kind {
+            FaultKind::AzOutage { az } => {
+                if let Some(db) = &self.db {
+                    db_nodes.extend((0..db.nodes.len()).filter(|&k| db.nodes[k].az == az));
+                }
+                for (id, kv) in stores {
+                    if let Some(kv) = kv {
+                        kv_nodes.extend(
+                            (0..kv.nodes.len())
+                                .filter(|&k| kv.nodes[k].az == az)
+                                .map(|k| (id, k)),
+                        );
+                    }
+                }
+            }
+            FaultKind::DbPrimaryFailure => {
+                db_nodes.extend(self.db.as_ref().map(|db| db.primary));
+            }
+            FaultKind::DbStandbyFailure => {
+                db_nodes.extend(self.db.as_ref().and_then(Db::first_standby));
+            }
+            FaultKind::CacheFailure => {
+                kv_nodes.extend(self.cache.as_ref().map(|kv| (KvId::Cache, kv.primary)));
+            }
+            FaultKind::SessionStoreFailure => {
+                kv_nodes.extend(self.store.as_ref().map(|kv| (KvId::Sessions, kv.primary)));
+            }
+            _ => {}
+        }
+        (db_nodes, kv_nodes)
+    }
+
+    /// Starts (`on`) or ends the effect of scenario fault `fault`.
+    fn apply_fault(&mut self, fault: usize, on: bool) {
+        let kind = self.s.faults[fault].kind;
         let step = |v: &mut u16| {
             if on { *v += 1 } else { *v -= 1 }
         };
+        // A dead node's process crashes; a dead AZ's nodes lose power.
+        let power = matches!(kind, FaultKind::AzOutage { .. });
+        for k in 0..self.faults.faults[fault].db_nodes.len() {
+            let node = self.faults.faults[fault].db_nodes[k];
+            let nd = &mut self.db.as_mut().expect("db faults need a database").nodes[node];
+            step(if power { &mut nd.off } else { &mut nd.crashed });
+            self.refresh_db_node(node);
+        }
+        for k in 0..self.faults.faults[fault].kv_nodes.len() {
+            let (id, node) = self.faults.faults[fault].kv_nodes[k];
+            let nd = &mut self.kv(id).nodes[node];
+            step(if power { &mut nd.off } else { &mut nd.crashed });
+            self.refresh_kv_node(id, node);
+        }
         match kind {
             FaultKind::InstanceCrash { instance } => {
                 step(&mut self.instances[instance].crashed);
@@ -162,6 +230,24 @@ impl Sim<'_> {
                         };
                     }
                 }
+            }
+            // Applied above through the nodes they hit.
+            FaultKind::DbPrimaryFailure
+            | FaultKind::DbStandbyFailure
+            | FaultKind::CacheFailure
+            | FaultKind::SessionStoreFailure => {}
+        }
+    }
+
+    /// The database noticed its primary `node` failed: the first detection
+    /// of the faults that took it down.
+    pub(super) fn faults_notice_db(&mut self, node: usize) {
+        let now = self.now();
+        for f in &self.faults.faults {
+            if let Some(id) = f.tracker
+                && f.db_nodes.contains(&node)
+            {
+                self.metrics.fault(id).detected(now);
             }
         }
     }
@@ -203,7 +289,19 @@ impl Sim<'_> {
             self.lb.health(*t) == Health::Healthy
                 && self.instances[*t as usize].status == Status::Up
         };
-        if f.targets.iter().all(serving) && !self.metrics.fault(id).is_capacity_restored() {
+        let db_up = |n: &usize| self.db.as_ref().is_some_and(|db| db.nodes[*n].up());
+        let kv_up = |(id, n): &(KvId, usize)| {
+            let kv = match id {
+                KvId::Cache => &self.cache,
+                KvId::Sessions => &self.store,
+            };
+            kv.as_ref().is_some_and(|kv| kv.nodes[*n].up())
+        };
+        if f.targets.iter().all(serving)
+            && f.db_nodes.iter().all(db_up)
+            && f.kv_nodes.iter().all(kv_up)
+            && !self.metrics.fault(id).is_capacity_restored()
+        {
             let now = self.now();
             self.metrics.fault(id).capacity_restored(now);
         }

@@ -4,10 +4,12 @@
 
 use std::collections::VecDeque;
 
+use rand::Rng;
+
 use super::{Event, Sim, trace::TraceEvent};
 use crate::engine::SimTime;
 use crate::metrics::DropReason;
-use crate::scenario::App;
+use crate::scenario::{App, Sessions};
 
 /// What an instance does with a request that reaches it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +48,14 @@ pub(crate) struct Job {
     pub req: u32,
     pub attempt: u32,
     pub demand: SimTime,
+    /// The request's database writes and reads, copied while it was live
+    /// (the app goes on with a request whose client gave up).
+    pub writes: u16,
+    pub reads: u16,
+    /// Reads the cache did not answer.
+    pub misses: u16,
+    /// Waiting for the database (the worker is held meanwhile).
+    pub in_db: bool,
 }
 
 /// One app instance.
@@ -126,13 +136,24 @@ impl Sim<'_> {
         if !self.clients.is_live(req, attempt) {
             return; // The client gave up before the request arrived.
         }
-        let demand = self.clients.get(req).demand;
+        let r = self.clients.get(req);
+        let (user, writes, reads) = (r.user, r.writes, r.reads);
+        let latency = self.s.network.latency;
         let job = Job {
             req,
             attempt,
-            demand,
+            demand: r.demand.saturating_add(self.store_round_trips(reads)),
+            writes,
+            reads,
+            misses: 0,
+            in_db: false,
         };
-        let latency = self.s.network.latency;
+        if self.instances[inst as usize].status == Status::Up
+            && let Err(reason) = self.check_session(inst, user)
+        {
+            self.fail_later(req, attempt, latency, reason);
+            return;
+        }
         let i = &mut self.instances[inst as usize];
         match i.status {
             Status::Up => {
@@ -159,6 +180,20 @@ impl Sim<'_> {
         }
     }
 
+    /// Time the worker spends on round trips to the session store and the
+    /// cache (both answer in well under a millisecond once reached).
+    fn store_round_trips(&self, reads: u16) -> SimTime {
+        let rtt = self.s.network.latency.saturating_mul(2);
+        let mut t = 0;
+        if self.s.app.sessions == Sessions::External {
+            t += rtt;
+        }
+        if self.cache.is_some() && reads > 0 {
+            t += rtt;
+        }
+        t
+    }
+
     fn start_job(&mut self, inst: u32, slot: u32, job: Job) {
         let i = &mut self.instances[inst as usize];
         i.slots[slot as usize] = Some(job);
@@ -173,20 +208,94 @@ impl Sim<'_> {
             return;
         }
         let job = i.slots[slot as usize]
-            .take()
+            .as_mut()
             .expect("a current-epoch completion has its job");
+        if !job.in_db && (job.writes > 0 || job.reads > 0) {
+            let (writes, reads) = (job.writes, job.reads);
+            let misses = self.cache_misses(reads);
+            if writes > 0 || misses > 0 {
+                let job = self.instances[inst as usize].slots[slot as usize]
+                    .as_mut()
+                    .expect("checked above");
+                job.misses = misses;
+                job.in_db = true;
+                let gslot = inst * self.s.app.workers + slot;
+                self.db_call(inst, gslot, epoch, writes > 0);
+                return;
+            }
+        }
+        self.finish_job(inst, slot, None);
+    }
+
+    /// Of `reads` reads, how many the cache does not answer now.
+    fn cache_misses(&mut self, reads: u16) -> u16 {
+        if self.cache.is_none() || reads == 0 {
+            return reads;
+        }
+        let h = self.cache_hit_ratio(self.now());
+        let rng = &mut self.clients.cache_rng;
+        let mut misses = 0;
+        for _ in 0..reads {
+            misses += u16::from(rng.random::<f64>() >= h);
+        }
+        let hits = u64::from(reads - misses);
+        self.metrics.tier(|t| {
+            t.cache_hits += hits;
+            t.cache_misses += u64::from(misses);
+        });
+        misses
+    }
+
+    /// The call of app worker `gslot` sent at `epoch`: (queries, writes),
+    /// if the worker still waits for it.
+    pub(super) fn waiting_call(&self, gslot: u32, epoch: u32) -> Option<(u32, u32)> {
+        let w = self.s.app.workers;
+        let i = &self.instances[(gslot / w) as usize];
+        if i.epoch != epoch {
+            return None;
+        }
+        let job = i.slots[(gslot % w) as usize].as_ref()?;
+        job.in_db.then(|| {
+            (
+                u32::from(job.writes) + u32::from(job.misses),
+                u32::from(job.writes),
+            )
+        })
+    }
+
+    pub(super) fn on_db_reply(&mut self, gslot: u32, epoch: u32, ok: bool) {
+        if self.waiting_call(gslot, epoch).is_none() {
+            return;
+        }
+        let w = self.s.app.workers;
+        let reason = (!ok).then_some(DropReason::DbUnavailable);
+        self.finish_job(gslot / w, gslot % w, reason);
+    }
+
+    /// The job in `slot` is done: its answer (a response, or the failure
+    /// `reason`) goes to the client and the worker takes the next job.
+    fn finish_job(&mut self, inst: u32, slot: u32, reason: Option<DropReason>) {
+        let i = &mut self.instances[inst as usize];
+        let job = i.slots[slot as usize]
+            .take()
+            .expect("finish_job is called on a busy worker");
         let extra = i.extra_latency;
         let next = i.queue.pop_front();
         if self.clients.is_live(job.req, job.attempt) {
-            let ev = Event::Response {
-                req: job.req,
-                attempt: job.attempt,
-            };
             let latency = self.s.network.latency;
-            if extra == 0 {
-                self.sched.after_on(self.lanes.hop, latency, ev);
-            } else {
-                self.sched.after(latency.saturating_add(extra), ev);
+            match reason {
+                None => {
+                    let ev = Event::Response {
+                        req: job.req,
+                        attempt: job.attempt,
+                    };
+                    if extra == 0 {
+                        self.sched.after_on(self.lanes.hop, latency, ev);
+                    } else {
+                        self.sched.after(latency.saturating_add(extra), ev);
+                    }
+                }
+                Some(r) => self.fail_later(job.req, job.attempt, latency.saturating_add(extra), r),
             }
         }
         match next {
@@ -235,6 +344,11 @@ impl Sim<'_> {
         i.status = new;
         i.epoch = i.epoch.wrapping_add(1);
         let epoch = i.epoch;
+        if new.is_down() && !old.is_down() {
+            // The process is gone, and the sessions in its memory with it.
+            self.sessions_instance_died(inst);
+        }
+        let i = &mut self.instances[inst as usize];
         match new {
             Status::Off => {
                 // Power loss: work vanishes silently; clients time out.
@@ -257,7 +371,7 @@ impl Sim<'_> {
                         .slots
                         .iter()
                         .enumerate()
-                        .filter_map(|(s, j)| j.map(|j| (s as u32, j)))
+                        .filter_map(|(s, j)| j.map(|j| (s as u32, Job { in_db: false, ..j })))
                         .collect();
                     for (slot, job) in frozen {
                         self.start_job(inst, slot, job);

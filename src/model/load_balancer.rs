@@ -231,6 +231,29 @@ impl LoadBalancer {
         Some(target)
     }
 
+    /// The node in `target`'s AZ, if it is up.
+    pub(crate) fn home_node(&self, target: u32) -> Option<usize> {
+        let az = self.targets[target as usize].az;
+        (self.nodes[az].down == 0).then_some(az)
+    }
+
+    /// `target` if node `node` may route to it now (a sticky session's
+    /// cookie): healthy and reachable, or any of its targets when it fails
+    /// open.
+    pub(crate) fn route_to(&mut self, node: usize, target: u32) -> Option<u32> {
+        let nd = &self.nodes[node];
+        let set = if !nd.healthy.is_empty() {
+            &nd.healthy
+        } else if self.fail_open {
+            &nd.targets
+        } else {
+            return None;
+        };
+        set.binary_search(&target).ok()?;
+        self.targets[target as usize].outstanding += 1;
+        Some(target)
+    }
+
     /// Applies DNS failover: a node leaves DNS when it is down or its AZ has
     /// no healthy target (ELB DNS failover threshold 1), and returns when not.
     fn refresh_dns(&mut self, now: SimTime) -> Vec<(usize, bool)> {

@@ -8,9 +8,13 @@
 //! compares with the current one.
 
 mod client;
+mod database;
+mod dist;
 mod faults;
 mod instance;
+mod kv;
 mod load_balancer;
+mod sessions;
 pub mod topology;
 mod trace;
 
@@ -21,9 +25,13 @@ use crate::metrics::{DropReason, FaultOutcome, MetricsReport, MetricsSetup, Reco
 use crate::scenario::Scenario;
 
 use client::Clients;
+use database::Db;
+pub use database::DbFailover;
 use faults::FaultState;
 use instance::Instance;
+use kv::{Kv, KvId};
 use load_balancer::LoadBalancer;
+use sessions::SessionState;
 pub use topology::Topology;
 pub use trace::TraceEvent;
 
@@ -94,6 +102,47 @@ pub(crate) enum Event {
         inst: u32,
         epoch: u32,
     },
+    /// An app worker's database call reaches node `node`.
+    DbArrive {
+        node: u32,
+        gslot: u32,
+        epoch: u32,
+    },
+    /// A database worker finishes a call (if `epoch` is the node's).
+    DbDone {
+        node: u32,
+        slot: u32,
+        epoch: u32,
+    },
+    /// The database's answer reaches app worker `gslot`.
+    DbReply {
+        gslot: u32,
+        epoch: u32,
+        ok: bool,
+    },
+    /// The primary's failure is noticed.
+    DbDetect {
+        epoch: u32,
+    },
+    /// A standby finishes its promotion to primary.
+    DbPromoted {
+        epoch: u32,
+        node: u32,
+    },
+    /// A database node fails or is repaired (random failure process).
+    DbRandom {
+        node: u32,
+    },
+    /// A store's replica finishes its promotion.
+    KvFailover {
+        store: u32,
+        epoch: u32,
+    },
+    /// A store node fails or is repaired (random failure process).
+    KvRandom {
+        store: u32,
+        node: u32,
+    },
     End,
 }
 
@@ -116,6 +165,14 @@ impl Traced for Event {
             Event::RandomRepair { .. } => 13,
             Event::BootDone { .. } => 14,
             Event::End => 15,
+            Event::DbArrive { .. } => 16,
+            Event::DbDone { .. } => 17,
+            Event::DbReply { .. } => 18,
+            Event::DbDetect { .. } => 19,
+            Event::DbPromoted { .. } => 20,
+            Event::DbRandom { .. } => 21,
+            Event::KvFailover { .. } => 22,
+            Event::KvRandom { .. } => 23,
         }
     }
 
@@ -135,6 +192,14 @@ impl Traced for Event {
             | Event::HealthResult { target, .. }
             | Event::DrainExpired { target, .. } => target,
             Event::FaultStart { fault } | Event::FaultEnd { fault } => fault,
+            Event::DbArrive { node, .. }
+            | Event::DbDone { node, .. }
+            | Event::DbPromoted { node, .. }
+            | Event::DbRandom { node } => node,
+            Event::DbReply { gslot, .. } => gslot,
+            Event::DbDetect { epoch } => epoch,
+            Event::KvFailover { store, .. } => store,
+            Event::KvRandom { store, node } => store * 2 + node,
         }
     }
 }
@@ -164,6 +229,11 @@ pub struct RunOutput {
     pub faults: Vec<Option<FaultOutcome>>,
     /// Trace lines that could not be written, if any (first error).
     pub trace_error: Option<String>,
+    /// Every primary failure of the database and how it ended.
+    pub db_failovers: Vec<DbFailover>,
+    /// Replica promotions of the cache and of the session store.
+    pub cache_failovers: u32,
+    pub session_store_failovers: u32,
 }
 
 /// The whole simulated system.
@@ -175,6 +245,10 @@ pub(crate) struct Sim<'s> {
     clients: Clients,
     lb: LoadBalancer,
     instances: Vec<Instance>,
+    db: Option<Db>,
+    cache: Option<Kv>,
+    store: Option<Kv>,
+    sessions: SessionState,
     faults: FaultState,
     failure_rngs: Vec<Stream>,
     trace: trace::Tracer,
@@ -266,6 +340,13 @@ impl<'s> Sim<'s> {
             clients: Clients::new(s),
             lb,
             instances,
+            db: s.database.as_ref().map(|d| Db::new(s, d)),
+            cache: s.cache.as_ref().map(|c| Kv::new(s, &c.store, KvId::Cache)),
+            store: s
+                .session_store
+                .as_ref()
+                .map(|c| Kv::new(s, c, KvId::Sessions)),
+            sessions: SessionState::new(s),
             faults: FaultState::new(s),
             failure_rngs,
             trace: trace::Tracer::new(trace),
@@ -274,11 +355,22 @@ impl<'s> Sim<'s> {
     }
 
     fn run(&mut self) {
+        self.start();
+        self.run_until(SimTime::MAX);
+    }
+
+    fn start(&mut self) {
         self.sched.at(self.s.duration, Event::End);
         self.start_clients();
         self.start_health_checks();
         self.start_faults();
-        while let Some((now, ev)) = self.sched.pop() {
+        self.start_db_failures();
+        self.start_kv_failures();
+    }
+
+    /// Processes events up to and including time `limit` (or the end).
+    fn run_until(&mut self, limit: SimTime) {
+        while let Some((now, ev)) = self.sched.pop_until(limit) {
             self.metrics.advance(now);
             if self.sched.processed().is_multiple_of(PROGRESS_EVERY)
                 && let Some(report) = self.progress.as_mut()
@@ -316,7 +408,15 @@ impl<'s> Sim<'s> {
                 Event::RandomFailure { inst } => self.on_random_failure(inst),
                 Event::RandomRepair { inst } => self.on_random_repair(inst),
                 Event::BootDone { inst, epoch } => self.on_boot_done(inst, epoch),
-                Event::End => break,
+                Event::DbArrive { node, gslot, epoch } => self.on_db_arrive(node, gslot, epoch),
+                Event::DbDone { node, slot, epoch } => self.on_db_done(node, slot, epoch),
+                Event::DbReply { gslot, epoch, ok } => self.on_db_reply(gslot, epoch, ok),
+                Event::DbDetect { epoch } => self.on_db_detect(epoch),
+                Event::DbPromoted { epoch, node } => self.on_db_promoted(epoch, node),
+                Event::DbRandom { node } => self.on_db_random(node),
+                Event::KvFailover { store, epoch } => self.on_kv_failover(store, epoch),
+                Event::KvRandom { store, node } => self.on_kv_random(store, node),
+                Event::End => return,
             }
         }
     }
@@ -341,6 +441,9 @@ impl<'s> Sim<'s> {
             events_processed,
             event_hash,
             trace_error,
+            db_failovers: self.db.map(|d| d.failovers).unwrap_or_default(),
+            cache_failovers: self.cache.map_or(0, |k| k.failovers),
+            session_store_failovers: self.store.map_or(0, |k| k.failovers),
         }
     }
 
@@ -350,5 +453,7 @@ impl<'s> Sim<'s> {
     }
 }
 
+#[cfg(test)]
+mod data_tests;
 #[cfg(test)]
 mod tests;

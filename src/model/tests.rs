@@ -8,10 +8,10 @@ use crate::metrics::{Row, VecSink};
 use crate::report::Summary;
 use crate::scenario::load_str;
 
-struct Ran {
-    sum: Summary,
-    rows: Vec<Row>,
-    trace: String,
+pub(super) struct Ran {
+    pub(super) sum: Summary,
+    pub(super) rows: Vec<Row>,
+    pub(super) trace: String,
 }
 
 /// A Write that keeps what it is given, shared with the test.
@@ -28,7 +28,7 @@ impl Write for Shared {
 }
 
 /// A small base: 3 AZs x 2 instances, fast checks, 200/s, no retries.
-const BASE: &str = "
+pub(super) const BASE: &str = "
 azs: [a, b, c]
 duration: 3m
 network: { latency: 500us }
@@ -38,11 +38,11 @@ app: { instances_per_az: 2, workers: 4, service_time: { dist: exponential, mean:
 workload: { rate: 200/s, timeout: 1s, retries: 0 }
 ";
 
-fn run(extra: &str) -> Ran {
+pub(super) fn run(extra: &str) -> Ran {
     run_set(extra, &[])
 }
 
-fn run_set(extra: &str, set: &[&str]) -> Ran {
+pub(super) fn run_set(extra: &str, set: &[&str]) -> Ran {
     let yaml = format!("{BASE}\n{extra}");
     let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
     let s = load_str(&yaml, "test.yaml", "test", &set).unwrap_or_else(|e| panic!("{e}"));

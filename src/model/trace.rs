@@ -32,6 +32,27 @@ pub enum TraceEvent {
         lb_node: String,
         in_dns: bool,
     },
+    /// A database node went down or came back (node 0 started as primary).
+    DbNode {
+        node: usize,
+        role: &'static str,
+        up: bool,
+    },
+    /// A database failover reached `phase` (`detected`, `promoted`).
+    DbFailover {
+        phase: &'static str,
+        node: usize,
+    },
+    StoreNode {
+        store: &'static str,
+        node: usize,
+        up: bool,
+    },
+    /// A store's replica became its primary.
+    StoreFailover {
+        store: &'static str,
+        node: usize,
+    },
 }
 
 #[derive(Serialize)]

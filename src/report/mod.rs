@@ -12,7 +12,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-pub use summary::Summary;
+pub use summary::{CacheSummary, DatabaseSummary, DbFailoverSummary, SessionStoreSummary, Summary};
 
 use crate::model::{Progress, RunOutput, simulate_with_progress};
 use crate::scenario::Scenario;
@@ -81,7 +81,7 @@ pub fn run_to_dir(
 
     let (ts_stage, ts_file) = Staged::create(dir.join("timeseries.csv"))?;
     let csv_error = Rc::new(RefCell::new(None));
-    let sink = timeseries::CsvSink::new(ts_file, &s.azs, csv_error.clone());
+    let sink = timeseries::CsvSink::new(ts_file, timeseries::Columns::of(s), csv_error.clone());
     let trace_stage = if trace {
         let (stage, file) = Staged::create(dir.join("events.jsonl"))?;
         Some((stage, Box::new(BufWriter::new(file)) as Box<dyn Write>))

@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::engine::{SimTime, as_secs_f64};
 use crate::metrics::{CapacitySummary, DropReason, LatencySummary, Verdict};
 use crate::model::RunOutput;
-use crate::scenario::{FaultKind, LatencyTarget, Scenario};
+use crate::scenario::{Database, FaultKind, LatencyTarget, Scenario};
 
 /// Dropped requests by reason.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -16,6 +16,77 @@ pub struct Dropped {
     pub timeout: u64,
     pub queue_full: u64,
     pub lb_unreachable: u64,
+    pub db_unavailable: u64,
+    pub session_lost: u64,
+    pub session_store_unavailable: u64,
+}
+
+impl Dropped {
+    /// (reason, count) in report order.
+    pub fn by_reason(&self) -> [(&'static str, u64); 8] {
+        [
+            ("no_healthy_target", self.no_healthy_target),
+            ("connection_reset", self.connection_reset),
+            ("timeout", self.timeout),
+            ("queue_full", self.queue_full),
+            ("lb_unreachable", self.lb_unreachable),
+            ("db_unavailable", self.db_unavailable),
+            ("session_lost", self.session_lost),
+            ("session_store_unavailable", self.session_store_unavailable),
+        ]
+    }
+}
+
+/// One primary failure of the database, in seconds of simulated time.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DbFailoverSummary {
+    pub start_s: f64,
+    /// The failure was noticed.
+    pub detected_s: Option<f64>,
+    /// A standby became the primary.
+    pub promoted_s: Option<f64>,
+    /// The last app instance reached the new primary (DNS or proxy).
+    pub endpoint_switched_s: Option<f64>,
+    /// The old primary served again without a promotion.
+    pub repaired_s: Option<f64>,
+    /// Seconds from the failure until every app instance had a primary.
+    pub write_outage_s: Option<f64>,
+    /// Acknowledged writes that never reached the promoted standby.
+    pub lost_writes: u64,
+}
+
+/// The database tier's figures.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DatabaseSummary {
+    pub mode: &'static str,
+    pub replication: &'static str,
+    pub endpoint: &'static str,
+    pub nodes: u32,
+    pub failovers: Vec<DbFailoverSummary>,
+    /// Sum over failovers (RPO in writes).
+    pub lost_writes: u64,
+    /// App-to-database calls over the whole run, and how many failed.
+    pub calls: u64,
+    pub calls_failed: u64,
+    pub write_errors: u64,
+    pub queries: u64,
+}
+
+/// The cache's figures over the whole run.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CacheSummary {
+    pub configured_hit_ratio: f64,
+    pub hits: u64,
+    pub misses: u64,
+    /// hits / (hits + misses); `null` without reads.
+    pub hit_ratio: Option<f64>,
+    pub failovers: u32,
+}
+
+/// The session store's figures.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SessionStoreSummary {
+    pub failovers: u32,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -74,6 +145,13 @@ pub struct Summary {
     pub latency_ms: Option<LatencySummary>,
     pub faults: Vec<FaultSummary>,
     pub capacity: CapacitySummary,
+    /// Where sessions live: `jwt`, `sticky` or `external`.
+    pub sessions: &'static str,
+    /// Sessions whose data was lost over the whole run.
+    pub sessions_lost: u64,
+    pub database: Option<DatabaseSummary>,
+    pub cache: Option<CacheSummary>,
+    pub session_store: Option<SessionStoreSummary>,
     pub events_processed: u64,
     /// FNV-1a of the processed (time, kind, target) stream, hex.
     pub event_hash: String,
@@ -93,6 +171,42 @@ fn fault_target(s: &Scenario, kind: &FaultKind) -> String {
             LatencyTarget::Az(az) => format!("az {}", s.azs[az]),
             LatencyTarget::Instance(i) => format!("instance {}", s.instance_name(i)),
         },
+        FaultKind::DbPrimaryFailure => "database primary".into(),
+        FaultKind::DbStandbyFailure => "database standby".into(),
+        FaultKind::CacheFailure => "cache primary".into(),
+        FaultKind::SessionStoreFailure => "session store primary".into(),
+    }
+}
+
+fn database(db: &Database, out: &RunOutput) -> DatabaseSummary {
+    let t = &out.metrics.tier;
+    let failovers: Vec<DbFailoverSummary> = out
+        .db_failovers
+        .iter()
+        .map(|f| {
+            let back = f.endpoint_switched.or(f.repaired);
+            DbFailoverSummary {
+                start_s: secs(f.start),
+                detected_s: f.detected.map(secs),
+                promoted_s: f.promoted.map(secs),
+                endpoint_switched_s: f.endpoint_switched.map(secs),
+                repaired_s: f.repaired.map(secs),
+                write_outage_s: back.map(|b| secs(b - f.start)),
+                lost_writes: f.lost_writes,
+            }
+        })
+        .collect();
+    DatabaseSummary {
+        mode: db.mode.name(),
+        replication: db.replication.name(),
+        endpoint: db.endpoint.name(),
+        nodes: db.node_count(),
+        lost_writes: failovers.iter().map(|f| f.lost_writes).sum(),
+        failovers,
+        calls: t.db_calls,
+        calls_failed: t.db_calls_failed,
+        write_errors: t.db_write_errors,
+        queries: t.db_queries,
     }
 }
 
@@ -138,6 +252,9 @@ impl Summary {
                     timeout: d(DropReason::Timeout),
                     queue_full: d(DropReason::QueueFull),
                     lb_unreachable: d(DropReason::LbUnreachable),
+                    db_unavailable: d(DropReason::DbUnavailable),
+                    session_lost: d(DropReason::SessionLost),
+                    session_store_unavailable: d(DropReason::SessionStoreUnavailable),
                 },
                 in_flight: m.in_flight,
             },
@@ -152,6 +269,23 @@ impl Summary {
             latency_ms: m.latency.clone(),
             faults,
             capacity: m.capacity.clone(),
+            sessions: s.app.sessions.name(),
+            sessions_lost: m.tier.sessions_lost,
+            database: s.database.as_ref().map(|db| database(db, out)),
+            cache: s.cache.as_ref().map(|c| {
+                let t = &m.tier;
+                let reads = t.cache_hits + t.cache_misses;
+                CacheSummary {
+                    configured_hit_ratio: c.hit_ratio,
+                    hits: t.cache_hits,
+                    misses: t.cache_misses,
+                    hit_ratio: (reads > 0).then(|| t.cache_hits as f64 / reads as f64),
+                    failovers: out.cache_failovers,
+                }
+            }),
+            session_store: s.session_store.as_ref().map(|_| SessionStoreSummary {
+                failovers: out.session_store_failovers,
+            }),
             events_processed: out.events_processed,
             event_hash: format!("{:016x}", out.event_hash),
         }

@@ -65,17 +65,12 @@ pub fn render(sum: &Summary) -> String {
         avail
     );
     let d = &r.dropped;
-    let reasons: Vec<String> = [
-        ("no_healthy_target", d.no_healthy_target),
-        ("connection_reset", d.connection_reset),
-        ("timeout", d.timeout),
-        ("queue_full", d.queue_full),
-        ("lb_unreachable", d.lb_unreachable),
-    ]
-    .iter()
-    .filter(|(_, n)| *n > 0)
-    .map(|(k, n)| format!("{k} {}", grouped(*n)))
-    .collect();
+    let reasons: Vec<String> = d
+        .by_reason()
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(k, n)| format!("{k} {}", grouped(*n)))
+        .collect();
     let _ = writeln!(
         o,
         "  dropped       {}{}",
@@ -123,6 +118,53 @@ pub fn render(sum: &Summary) -> String {
             o,
             "detected {detected}, {verdict}, {} dropped",
             grouped(f.dropped)
+        );
+    }
+    if let Some(db) = &sum.database {
+        let _ = writeln!(
+            o,
+            "  database      {} ({} replication, {} endpoint): {} calls, {} failed, {} lost writes",
+            db.mode,
+            db.replication,
+            db.endpoint,
+            grouped(db.calls),
+            grouped(db.calls_failed),
+            grouped(db.lost_writes)
+        );
+        for f in &db.failovers {
+            let rel = |t: Option<f64>| {
+                t.map_or("-".into(), |t| format!("+{}", human_secs(t - f.start_s)))
+            };
+            let _ = writeln!(
+                o,
+                "    primary failed at {}: detected {}, promoted {}, endpoint switched {}{}",
+                human_secs(f.start_s),
+                rel(f.detected_s),
+                rel(f.promoted_s),
+                rel(f.endpoint_switched_s),
+                f.repaired_s.map_or(String::new(), |r| format!(
+                    ", repaired +{}",
+                    human_secs(r - f.start_s)
+                ))
+            );
+        }
+    }
+    if let Some(c) = &sum.cache {
+        let _ = writeln!(
+            o,
+            "  cache         hit ratio {} (configured {:.0}%), {} failovers",
+            c.hit_ratio
+                .map_or("n/a".into(), |h| format!("{:.1}%", h * 100.0)),
+            c.configured_hit_ratio * 100.0,
+            c.failovers
+        );
+    }
+    if sum.sessions != "jwt" {
+        let _ = writeln!(
+            o,
+            "  sessions      {}: {} lost",
+            sum.sessions,
+            grouped(sum.sessions_lost)
         );
     }
     let _ = writeln!(

@@ -7,15 +7,38 @@ use std::rc::Rc;
 
 use crate::engine::as_secs_f64;
 use crate::metrics::{DropReason, Row, RowSink};
+use crate::scenario::{Scenario, Sessions};
 
 /// Writes rows as CSV; the first write error is kept for the caller.
 pub struct CsvSink {
     writer: Option<csv::Writer<BufWriter<File>>>,
+    cols: Columns,
     error: Rc<RefCell<Option<String>>>,
 }
 
+/// Which optional column groups a run's CSV has.
+#[derive(Debug, Clone)]
+pub struct Columns {
+    pub azs: Vec<String>,
+    pub database: bool,
+    pub cache: bool,
+    pub sessions: bool,
+}
+
+impl Columns {
+    pub fn of(s: &Scenario) -> Columns {
+        Columns {
+            azs: s.azs.clone(),
+            database: s.database.is_some(),
+            cache: s.cache.is_some(),
+            sessions: s.app.sessions != Sessions::Jwt,
+        }
+    }
+}
+
 /// Column names, in order.
-pub fn header(azs: &[String]) -> Vec<String> {
+pub fn header(cols: &Columns) -> Vec<String> {
+    let azs = &cols.azs;
     let mut h: Vec<String> = ["t_start_s", "t_end_s", "issued", "succeeded", "dropped"]
         .iter()
         .map(|s| s.to_string())
@@ -31,18 +54,36 @@ pub fn header(azs: &[String]) -> Vec<String> {
             .map(|s| s.to_string()),
     );
     h.extend(azs.iter().map(|az| format!("healthy_{az}")));
+    let mut add = |names: &[&str]| h.extend(names.iter().map(|s| s.to_string()));
+    if cols.database {
+        add(&[
+            "db_calls",
+            "db_calls_failed",
+            "db_success_ratio",
+            "db_write_errors",
+            "db_queries",
+        ]);
+    }
+    if cols.cache {
+        add(&["cache_hits", "cache_misses", "cache_hit_ratio"]);
+    }
+    if cols.sessions {
+        add(&["sessions_lost"]);
+    }
     h
 }
 
 impl CsvSink {
     /// A sink writing to `file`; errors land in `error`.
-    pub fn new(file: File, azs: &[String], error: Rc<RefCell<Option<String>>>) -> CsvSink {
+    pub fn new(file: File, cols: Columns, error: Rc<RefCell<Option<String>>>) -> CsvSink {
         let mut writer = csv::Writer::from_writer(BufWriter::new(file));
+        let first = writer.write_record(header(&cols));
         let mut sink = CsvSink {
             writer: None,
+            cols,
             error,
         };
-        match writer.write_record(header(azs)) {
+        match first {
             Ok(()) => sink.writer = Some(writer),
             Err(e) => sink.fail(e),
         }
@@ -60,7 +101,7 @@ fn opt(v: Option<f64>) -> String {
 }
 
 /// The CSV fields of one row.
-pub fn fields(row: &Row) -> Vec<String> {
+pub fn fields(row: &Row, cols: &Columns) -> Vec<String> {
     let c = &row.counts;
     let done = c.succeeded + c.dropped_total();
     let mut f = vec![
@@ -74,13 +115,33 @@ pub fn fields(row: &Row) -> Vec<String> {
     f.push(opt((done > 0).then(|| c.succeeded as f64 / done as f64)));
     f.extend([row.p50_ms, row.p90_ms, row.p99_ms, row.max_ms].map(opt));
     f.extend(row.healthy.iter().map(u32::to_string));
+    let t = &row.tier;
+    let ratio = |ok: u64, all: u64| opt((all > 0).then(|| ok as f64 / all as f64));
+    if cols.database {
+        f.push(t.db_calls.to_string());
+        f.push(t.db_calls_failed.to_string());
+        f.push(ratio(
+            t.db_calls - t.db_calls_failed.min(t.db_calls),
+            t.db_calls,
+        ));
+        f.push(t.db_write_errors.to_string());
+        f.push(t.db_queries.to_string());
+    }
+    if cols.cache {
+        f.push(t.cache_hits.to_string());
+        f.push(t.cache_misses.to_string());
+        f.push(ratio(t.cache_hits, t.cache_hits + t.cache_misses));
+    }
+    if cols.sessions {
+        f.push(t.sessions_lost.to_string());
+    }
     f
 }
 
 impl RowSink for CsvSink {
     fn row(&mut self, row: &Row) {
         if let Some(w) = self.writer.as_mut()
-            && let Err(e) = w.write_record(fields(row))
+            && let Err(e) = w.write_record(fields(row, &self.cols))
         {
             self.fail(e);
         }

@@ -26,6 +26,13 @@ pub struct Scenario {
     pub workload: Workload,
     pub faults: Vec<Fault>,
     pub metrics: MetricsConfig,
+    /// The database tier, if the scenario has one.
+    pub database: Option<Database>,
+    /// A Redis-like cache in front of the database (needs `database`).
+    pub cache: Option<Cache>,
+    /// The external session store; present exactly when `app.sessions` is
+    /// `external`.
+    pub session_store: Option<KvStore>,
 }
 
 impl Scenario {
@@ -86,7 +93,8 @@ pub struct LoadBalancer {
     pub dns_ttl: SimTime,
 }
 
-/// Distribution of the work one request needs from an instance.
+/// Distribution of a random duration: the work one request needs from an
+/// instance, a query's time, a replication lag, a failover time.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ServiceTime {
     Constant {
@@ -121,6 +129,182 @@ pub struct App {
     /// Time from power-on (or restart) until the process accepts requests.
     pub boot_time: SimTime,
     pub failures: Option<RandomFailures>,
+    /// Where user sessions live.
+    pub sessions: Sessions,
+}
+
+/// Where the app keeps user sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sessions {
+    /// Stateless signed tokens: nothing on the server to lose.
+    Jwt,
+    /// In the memory of the instance the LB pins the user to.
+    Sticky,
+    /// In a Redis-like session store shared by every instance.
+    External,
+}
+
+impl Sessions {
+    pub fn name(self) -> &'static str {
+        match self {
+            Sessions::Jwt => "jwt",
+            Sessions::Sticky => "sticky",
+            Sessions::External => "external",
+        }
+    }
+}
+
+/// How the database is deployed (RDS/Aurora deployment options).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbMode {
+    /// One instance, no standby: losing it is an outage until repair.
+    Single,
+    /// RDS Multi-AZ DB instance: one synchronous standby, not readable.
+    MultiAz,
+    /// RDS Multi-AZ DB cluster: two readable standbys, faster failover.
+    MultiAzCluster,
+    /// Aurora-like: shared storage volume, replicas are readers and
+    /// failover targets.
+    Aurora,
+}
+
+impl DbMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            DbMode::Single => "single",
+            DbMode::MultiAz => "multi_az",
+            DbMode::MultiAzCluster => "multi_az_cluster",
+            DbMode::Aurora => "aurora",
+        }
+    }
+}
+
+/// When a write is acknowledged relative to its copy on the standby.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replication {
+    /// After the standby has it (or, for Aurora, the shared storage quorum).
+    Sync,
+    /// Before: the standby receives it one replication lag later.
+    Async,
+}
+
+impl Replication {
+    pub fn name(self) -> &'static str {
+        match self {
+            Replication::Sync => "sync",
+            Replication::Async => "async",
+        }
+    }
+}
+
+/// How the app reaches the primary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// A DNS name: after a failover each app instance keeps the old address
+    /// until its cached record expires, then reconnects.
+    Dns,
+    /// An RDS-Proxy-like proxy that keeps app connections and follows the
+    /// new primary itself.
+    Proxy,
+}
+
+impl Endpoint {
+    pub fn name(self) -> &'static str {
+        match self {
+            Endpoint::Dns => "dns",
+            Endpoint::Proxy => "proxy",
+        }
+    }
+}
+
+/// Where read-only requests go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reads {
+    Primary,
+    /// Readable nodes (read replicas, cluster standbys, Aurora replicas);
+    /// falls back to the primary when none is up.
+    Replicas,
+}
+
+/// The database tier. Node 0 starts as the primary in `primary_az`; the
+/// other nodes follow in the next AZs, round the list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Database {
+    pub mode: DbMode,
+    /// Always `Sync` for `single` and `aurora` (validated).
+    pub replication: Replication,
+    /// How far the standby trails the primary under async replication.
+    pub replication_lag: ServiceTime,
+    pub endpoint: Endpoint,
+    /// How long app instances cache the endpoint's DNS record.
+    pub dns_ttl: SimTime,
+    /// Time to open new connections once the new address is known (DNS).
+    pub reconnect_time: SimTime,
+    /// Time for the proxy to route to the new primary after promotion.
+    pub proxy_switch: SimTime,
+    /// From the primary's failure until the service notices it.
+    pub detection: SimTime,
+    /// From detection until the standby serves as the new primary.
+    pub promotion: SimTime,
+    /// AZ index of the initial primary.
+    pub primary_az: usize,
+    /// `single`/`multi_az`: async read replicas (readers, not failover
+    /// targets). `aurora`: Aurora replicas (readers and failover targets).
+    /// `multi_az_cluster`: always 0 (its two standbys are the readers).
+    pub read_replicas: u32,
+    pub reads: Reads,
+    /// Queries a node executes in parallel.
+    pub workers: u32,
+    /// Requests that may wait for a worker; one more fails `db_unavailable`.
+    pub queue_capacity: u32,
+    /// Time one query needs on a node.
+    pub query_time: ServiceTime,
+    /// Random failure process of every database node.
+    pub failures: Option<RandomFailures>,
+}
+
+impl Database {
+    /// Nodes that can become primary besides node 0: the standby(s) or the
+    /// Aurora replicas.
+    pub fn standbys(&self) -> u32 {
+        match self.mode {
+            DbMode::Single => 0,
+            DbMode::MultiAz => 1,
+            DbMode::MultiAzCluster => 2,
+            DbMode::Aurora => self.read_replicas,
+        }
+    }
+
+    /// Every node: primary, standbys, then read replicas that are not
+    /// failover targets.
+    pub fn node_count(&self) -> u32 {
+        match self.mode {
+            DbMode::Single | DbMode::MultiAz => 1 + self.standbys() + self.read_replicas,
+            DbMode::MultiAzCluster | DbMode::Aurora => 1 + self.standbys(),
+        }
+    }
+}
+
+/// A Redis-like store: a primary and an optional replica in the next AZ.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KvStore {
+    pub replica: bool,
+    /// From the primary's failure until the replica serves (detection and
+    /// promotion together).
+    pub failover_time: ServiceTime,
+    /// AZ index of the initial primary.
+    pub primary_az: usize,
+    pub failures: Option<RandomFailures>,
+}
+
+/// A cache in front of the database's reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cache {
+    pub store: KvStore,
+    /// Fraction of reads a warm cache answers.
+    pub hit_ratio: f64,
+    /// A cache that restarts empty regains its hit ratio linearly over this.
+    pub warm_time: SimTime,
 }
 
 /// How arrivals are spaced.
@@ -144,6 +328,13 @@ pub struct Workload {
     pub retry_backoff: SimTime,
     /// Time a client waits on an unreachable LB node before trying another.
     pub connect_timeout: SimTime,
+    /// Database queries per request (used when there is a database).
+    pub queries: u32,
+    /// Probability that a query is a write.
+    pub write_fraction: f64,
+    /// Distinct users; each request belongs to one drawn uniformly (used by
+    /// sticky and external sessions).
+    pub users: u32,
 }
 
 /// A fault injected at a fixed time.
@@ -176,6 +367,14 @@ pub enum FaultKind {
         target: LatencyTarget,
         extra: SimTime,
     },
+    /// The node that is the database primary when the fault starts fails.
+    DbPrimaryFailure,
+    /// The first standby (failover target) fails.
+    DbStandbyFailure,
+    /// The cache's primary node fails.
+    CacheFailure,
+    /// The session store's primary node fails.
+    SessionStoreFailure,
 }
 
 impl FaultKind {
@@ -186,6 +385,10 @@ impl FaultKind {
             FaultKind::InstanceHang { .. } => "instance_hang",
             FaultKind::AzOutage { .. } => "az_outage",
             FaultKind::Latency { .. } => "latency",
+            FaultKind::DbPrimaryFailure => "db_primary_failure",
+            FaultKind::DbStandbyFailure => "db_standby_failure",
+            FaultKind::CacheFailure => "cache_failure",
+            FaultKind::SessionStoreFailure => "session_store_failure",
         }
     }
 }

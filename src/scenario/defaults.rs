@@ -60,3 +60,69 @@ use super::config::{Algorithm, Arrival};
 pub const ALGORITHM: Algorithm = Algorithm::RoundRobin;
 /// Independent users arriving at random: the textbook open-loop model.
 pub const ARRIVAL: Arrival = Arrival::Poisson;
+
+// ---- data tier -----------------------------------------------------------
+
+use super::config::{DbMode, Endpoint, Reads, Replication, Sessions};
+
+/// Stateless tokens: the model's behaviour before sessions existed.
+pub const SESSIONS: Sessions = Sessions::Jwt;
+pub const USERS: u32 = 10_000;
+pub const QUERIES: u32 = 1;
+/// A read-heavy web workload (assumed, not an AWS figure).
+pub const WRITE_FRACTION: f64 = 0.2;
+
+pub const DB_MODE: DbMode = DbMode::MultiAz;
+pub const DB_REPLICATION: Replication = Replication::Sync;
+pub const DB_ENDPOINT: Endpoint = Endpoint::Dns;
+pub const DB_READS: Reads = Reads::Primary;
+/// Replica lag: RDS documents ReplicaLag but no typical value; 100 ms mean
+/// is an assumed healthy same-region figure.
+pub const DB_REPLICATION_LAG_MEAN: SimTime = 100 * NANOS_PER_MILLI;
+/// Opening new connections after a DNS switch (TCP, TLS, auth; assumed).
+pub const DB_RECONNECT_TIME: SimTime = NANOS_PER_SEC;
+/// RDS Proxy follows the new primary without DNS ("reduces failover times by
+/// up to 66%", RDS Proxy docs); 1 s for it to re-route is assumed.
+pub const DB_PROXY_SWITCH: SimTime = NANOS_PER_SEC;
+pub const DB_WORKERS: u32 = 64;
+pub const DB_QUEUE_CAPACITY: u32 = 1000;
+pub const DB_QUERY_TIME_MEAN: SimTime = 2 * NANOS_PER_MILLI;
+
+/// Failover phases and the endpoint's DNS TTL per mode: (detection,
+/// promotion, dns_ttl).
+/// - multi_az: RDS User Guide, "Failing over a Multi-AZ DB instance":
+///   "typically 60-120 seconds" from detection to resumption; we take 60 s
+///   of promotion after 15 s of detection (assumed). The instance endpoint's
+///   TTL is not documented; AWS advises client DNS caching of 60 s or less
+///   ("Setting the JVM TTL for DNS name lookups"): 60 s.
+/// - multi_az_cluster: RDS User Guide, Multi-AZ DB cluster: failover
+///   "typically under 35 seconds": 10 s + 15 s, and a 5 s endpoint TTL like
+///   Aurora's.
+/// - aurora: Aurora User Guide, high availability: with a replica "typically
+///   under 60 s, often under 30 s": 10 s + 15 s; endpoint TTL 5 s (Aurora
+///   connection management handbook). Without a replica the instance is
+///   recreated, "typically under 10 minutes": promotion 10 min.
+/// - single: no failover; the values only set the detection time.
+pub const fn db_phases(mode: DbMode, has_replica: bool) -> (SimTime, SimTime, SimTime) {
+    match mode {
+        DbMode::Single => (15 * NANOS_PER_SEC, 0, 60 * NANOS_PER_SEC),
+        DbMode::MultiAz => (15 * NANOS_PER_SEC, 60 * NANOS_PER_SEC, 60 * NANOS_PER_SEC),
+        DbMode::MultiAzCluster => (10 * NANOS_PER_SEC, 15 * NANOS_PER_SEC, 5 * NANOS_PER_SEC),
+        DbMode::Aurora if has_replica => {
+            (10 * NANOS_PER_SEC, 15 * NANOS_PER_SEC, 5 * NANOS_PER_SEC)
+        }
+        DbMode::Aurora => (10 * NANOS_PER_SEC, 10 * MINUTE, 5 * NANOS_PER_SEC),
+    }
+}
+/// Aurora clusters usually run one replica so that failover has a target.
+pub const AURORA_REPLICAS: u32 = 1;
+
+/// ElastiCache Multi-AZ failover: the guide gives no firm number ("a few
+/// seconds" to "a few minutes"), so it is a distribution: lognormal with a
+/// 30 s mean and a 3 min p99 (assumed).
+pub const KV_FAILOVER_MEAN: SimTime = 30 * NANOS_PER_SEC;
+pub const KV_FAILOVER_P99: SimTime = 3 * MINUTE;
+pub const KV_REPLICA: bool = true;
+pub const CACHE_HIT_RATIO: f64 = 0.8;
+/// An emptied cache refills as traffic misses; 5 min is assumed.
+pub const CACHE_WARM_TIME: SimTime = 5 * MINUTE;

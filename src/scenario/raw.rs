@@ -78,6 +78,22 @@ pub(crate) struct RawScenario {
     pub workload: Option<RawWorkload>,
     pub faults: Option<Vec<RawFault>>,
     pub metrics: Option<RawMetrics>,
+    #[serde(default, deserialize_with = "present")]
+    pub database: Option<RawDatabase>,
+    #[serde(default, deserialize_with = "present")]
+    pub cache: Option<RawCache>,
+    #[serde(default, deserialize_with = "present")]
+    pub session_store: Option<RawKvStore>,
+}
+
+/// For a block whose presence matters: `database:` with nothing under it is
+/// the block with every default, not an absent one.
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: de::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Option::<T>::deserialize(d).map(|block| Some(block.unwrap_or_default()))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -116,10 +132,11 @@ pub(crate) struct RawApp {
     pub boot_time: Leaf,
     pub mtbf: Leaf,
     pub mttr: Leaf,
+    pub sessions: Leaf,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a mapping of service_time keys")]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping of distribution keys")]
 pub(crate) struct RawServiceTime {
     pub dist: Leaf,
     pub mean: Leaf,
@@ -136,6 +153,9 @@ pub(crate) struct RawWorkload {
     pub retries: Leaf,
     pub retry_backoff: Leaf,
     pub connect_timeout: Leaf,
+    pub queries: Leaf,
+    pub write_fraction: Leaf,
+    pub users: Leaf,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -155,6 +175,66 @@ pub(crate) struct RawMetrics {
     pub bucket: Leaf,
     pub window: Leaf,
     pub threshold: Leaf,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping of database keys")]
+pub(crate) struct RawDatabase {
+    pub mode: Leaf,
+    pub replication: Leaf,
+    pub replication_lag: Option<RawServiceTime>,
+    pub endpoint: Leaf,
+    pub dns_ttl: Leaf,
+    pub reconnect_time: Leaf,
+    pub proxy_switch: Leaf,
+    pub detection: Leaf,
+    pub promotion: Leaf,
+    pub primary_az: Leaf,
+    pub read_replicas: Leaf,
+    pub reads: Leaf,
+    pub workers: Leaf,
+    pub queue_capacity: Leaf,
+    pub query_time: Option<RawServiceTime>,
+    pub mtbf: Leaf,
+    pub mttr: Leaf,
+}
+
+/// A Redis-like store (`session_store`, and the store part of `cache`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping of session_store keys")]
+pub(crate) struct RawKvStore {
+    pub replica: Leaf,
+    pub failover_time: Option<RawServiceTime>,
+    pub primary_az: Leaf,
+    pub mtbf: Leaf,
+    pub mttr: Leaf,
+}
+
+/// The store keys are written flat beside the cache's own: serde cannot
+/// deny unknown keys through `flatten`, so they are repeated here.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping of cache keys")]
+pub(crate) struct RawCache {
+    pub hit_ratio: Leaf,
+    pub warm_time: Leaf,
+    pub replica: Leaf,
+    pub failover_time: Option<RawServiceTime>,
+    pub primary_az: Leaf,
+    pub mtbf: Leaf,
+    pub mttr: Leaf,
+}
+
+impl RawCache {
+    /// The keys the cache shares with a session store.
+    pub(crate) fn store(&self) -> RawKvStore {
+        RawKvStore {
+            replica: self.replica.clone(),
+            failover_time: self.failover_time.clone(),
+            primary_az: self.primary_az.clone(),
+            mtbf: self.mtbf.clone(),
+            mttr: self.mttr.clone(),
+        }
+    }
 }
 
 /// Deserializes the shape of a scenario, turning serde's first error into an
@@ -314,5 +394,14 @@ mod tests {
     fn null_means_not_given() {
         let raw = shape("seed:\nworkload:\n").unwrap();
         assert!(raw.seed.is_none() && raw.workload.is_none());
+    }
+
+    #[test]
+    fn a_data_tier_block_written_empty_is_present_and_an_absent_one_is_not() {
+        let raw = shape("database:\nsession_store:\n").unwrap();
+        assert!(raw.database.is_some() && raw.session_store.is_some());
+        assert!(raw.cache.is_none());
+        let e = shape("cache: [a]").unwrap_err();
+        assert_eq!(e.message, "expected a mapping of cache keys, got a list");
     }
 }

@@ -7,7 +7,7 @@ use crate::engine::{NANOS_PER_MILLI, SimTime};
 use super::config::*;
 use super::defaults as d;
 use super::error::{Anchor, Issue};
-use super::keypath::KeyPath;
+use super::keypath::{KeyPath, Seg};
 use super::raw::*;
 use super::suggest;
 use super::units::{self, format_duration as fd};
@@ -61,6 +61,33 @@ pub(crate) fn resolve(raw: &RawScenario, default_name: &str) -> Res<Scenario> {
         )?,
     };
 
+    let load_balancer = resolve_lb(raw.load_balancer.as_ref(), &root.key("load_balancer"))?;
+    let app = resolve_app(raw.app.as_ref(), &root.key("app"))?;
+    let workload = resolve_workload(raw.workload.as_ref(), &root.key("workload"))?;
+    let metrics = resolve_metrics(raw.metrics.as_ref(), &root.key("metrics"))?;
+    let database = raw
+        .database
+        .as_ref()
+        .map(|db| resolve_database(db, &azs, &root.key("database")))
+        .transpose()?;
+    let cache_path = root.key("cache");
+    let cache = match &raw.cache {
+        None => None,
+        Some(_) if database.is_none() => {
+            return Err(at_key(
+                &cache_path,
+                "a cache sits in front of the database: add a `database:` block",
+            ));
+        }
+        Some(c) => Some(resolve_cache(c, &azs, &cache_path)?),
+    };
+    let session_store = resolve_session_store(
+        raw.session_store.as_ref(),
+        app.sessions,
+        &azs,
+        &root.key("session_store"),
+    )?;
+
     let mut scenario = Scenario {
         name,
         description,
@@ -69,11 +96,14 @@ pub(crate) fn resolve(raw: &RawScenario, default_name: &str) -> Res<Scenario> {
         warmup,
         azs,
         network,
-        load_balancer: resolve_lb(raw.load_balancer.as_ref(), &root.key("load_balancer"))?,
-        app: resolve_app(raw.app.as_ref(), &root.key("app"))?,
-        workload: resolve_workload(raw.workload.as_ref(), &root.key("workload"))?,
+        load_balancer,
+        app,
+        workload,
         faults: Vec::new(),
-        metrics: resolve_metrics(raw.metrics.as_ref(), &root.key("metrics"))?,
+        metrics,
+        database,
+        cache,
+        session_store,
     };
     // Every worker slot is allocated up front: keep the fleet within what
     // one machine can hold, and say so instead of aborting on allocation.
@@ -88,7 +118,7 @@ pub(crate) fn resolve(raw: &RawScenario, default_name: &str) -> Res<Scenario> {
             ),
         ));
     }
-    // Faults refer to AZs and instances, so they come last.
+    // Faults refer to AZs, instances and the data tier, so they come last.
     let faults_path = root.key("faults");
     for (i, raw_fault) in raw.faults.iter().flatten().enumerate() {
         let fault = resolve_fault(raw_fault, &scenario, &faults_path.index(i))?;
@@ -209,9 +239,8 @@ fn resolve_health_check(raw: Option<&RawHealthCheck>, path: &KeyPath) -> Res<Hea
             )
         });
     }
-    let threshold = |v: &Option<Scalar>, key: &str, default: u32| {
-        whole(v, &path.key(key), default.into(), 1, 10).map(|n| n as u32)
-    };
+    let threshold =
+        |v: &Option<Scalar>, key: &str, default: u32| count(v, &path.key(key), default, 1, 10);
     Ok(HealthCheck {
         interval,
         timeout,
@@ -231,8 +260,8 @@ fn resolve_health_check(raw: Option<&RawHealthCheck>, path: &KeyPath) -> Res<Hea
 fn resolve_app(raw: Option<&RawApp>, path: &KeyPath) -> Res<App> {
     let default = RawApp::default();
     let raw = raw.unwrap_or(&default);
-    let u32_field = |v: &Option<Scalar>, key: &str, default: u32, min: u64, max: u64| {
-        whole(v, &path.key(key), default.into(), min, max).map(|n| n as u32)
+    let u32_field = |v: &Option<Scalar>, key: &str, default: u32, min: u32, max: u32| {
+        count(v, &path.key(key), default, min, max)
     };
     let instances_per_az = u32_field(
         &raw.instances_per_az,
@@ -247,37 +276,59 @@ fn resolve_app(raw: Option<&RawApp>, path: &KeyPath) -> Res<App> {
         "queue_capacity",
         d::QUEUE_CAPACITY,
         0,
-        u32::MAX.into(),
+        u32::MAX,
     )?;
-    let service_time = resolve_service_time(raw.service_time.as_ref(), &path.key("service_time"))?;
+    let service_time = resolve_service_time(
+        raw.service_time.as_ref(),
+        &path.key("service_time"),
+        ServiceTime::LogNormal {
+            mean: d::SERVICE_TIME_MEAN,
+            p99: d::SERVICE_TIME_P99,
+        },
+    )?;
     let boot_time = duration_or(&raw.boot_time, &path.key("boot_time"), d::BOOT_TIME)?;
-    let failures = match (&raw.mtbf, &raw.mttr) {
-        (None, None) => None,
-        (Some(_), Some(_)) => Some(RandomFailures {
-            mtbf: positive_duration(&raw.mtbf, &path.key("mtbf"), 0)?,
-            mttr: positive_duration(&raw.mttr, &path.key("mttr"), 0)?,
-        }),
-        (Some(_), None) => {
-            return Err(Issue::at(
-                &path.key("mtbf"),
-                "random failures need both `mtbf` and `mttr`: add `mttr` (mean time to repair), e.g. `mttr: 10m`",
-            ));
-        }
-        (None, Some(_)) => {
-            return Err(Issue::at(
-                &path.key("mttr"),
-                "random failures need both `mtbf` and `mttr`: add `mtbf` (mean time between failures), e.g. `mtbf: 30d`",
-            ));
-        }
-    };
     Ok(App {
         instances_per_az,
         workers,
         queue_capacity,
         service_time,
         boot_time,
-        failures,
+        failures: random_failures(&raw.mtbf, &raw.mttr, path)?,
+        sessions: choice(
+            &raw.sessions,
+            &path.key("sessions"),
+            &[
+                ("jwt", Sessions::Jwt),
+                ("sticky", Sessions::Sticky),
+                ("external", Sessions::External),
+            ],
+            d::SESSIONS,
+        )?,
     })
+}
+
+/// The random failure process of a tier's nodes: `mtbf` and `mttr` under
+/// `path`, both or neither.
+fn random_failures(
+    mtbf: &Option<Scalar>,
+    mttr: &Option<Scalar>,
+    path: &KeyPath,
+) -> Res<Option<RandomFailures>> {
+    match (mtbf, mttr) {
+        (None, None) => Ok(None),
+        (Some(_), Some(_)) => Ok(Some(RandomFailures {
+            mtbf: positive_duration(mtbf, &path.key("mtbf"), 0)?,
+            mttr: positive_duration(mttr, &path.key("mttr"), 0)?,
+        })),
+        (Some(_), None) => Err(Issue::at(
+            &path.key("mtbf"),
+            "random failures need both `mtbf` and `mttr`: add `mttr` (mean time to repair), e.g. `mttr: 10m`",
+        )),
+        (None, Some(_)) => Err(Issue::at(
+            &path.key("mttr"),
+            "random failures need both `mtbf` and `mttr`: add `mtbf` (mean time between failures), e.g. `mtbf: 30d`",
+        )),
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -287,12 +338,18 @@ enum Dist {
     Constant,
 }
 
-fn resolve_service_time(raw: Option<&RawServiceTime>, path: &KeyPath) -> Res<ServiceTime> {
-    let Some(raw) = raw else {
-        return Ok(ServiceTime::LogNormal {
-            mean: d::SERVICE_TIME_MEAN,
-            p99: d::SERVICE_TIME_P99,
-        });
+/// A distribution block (`service_time`, `query_time`, `replication_lag`,
+/// `failover_time`): `dist` and the parameters it takes.
+fn resolve_service_time(
+    raw: Option<&RawServiceTime>,
+    path: &KeyPath,
+    default: ServiceTime,
+) -> Res<ServiceTime> {
+    let Some(raw) = raw else { return Ok(default) };
+    // Messages name the block: "a constant query time needs `value`".
+    let noun = match path.0.last() {
+        Some(Seg::Key(k)) => k.replace('_', " "),
+        _ => "service time".to_string(),
     };
     let dist = choice(
         &raw.dist,
@@ -326,7 +383,7 @@ fn resolve_service_time(raw: Option<&RawServiceTime>, path: &KeyPath) -> Res<Ser
                 path: path.key(key),
                 anchor: Anchor::Key,
                 message: format!(
-                    "`{key}` does not apply to a {what} service time{dist_note}, which takes {}",
+                    "`{key}` does not apply to a {what} {noun}{dist_note}, which takes {}",
                     suggest::list(takes)
                 ),
             });
@@ -334,10 +391,7 @@ fn resolve_service_time(raw: Option<&RawServiceTime>, path: &KeyPath) -> Res<Ser
         if value.is_none() && wanted {
             return Err(Issue::at(
                 &path.key(key),
-                format!(
-                    "a {what} service time needs {}{dist_note}",
-                    suggest::list(takes)
-                ),
+                format!("a {what} {noun} needs {}{dist_note}", suggest::list(takes)),
             ));
         }
     }
@@ -416,7 +470,7 @@ fn resolve_workload(raw: Option<&RawWorkload>, path: &KeyPath) -> Res<Workload> 
             d::ARRIVAL,
         )?,
         timeout: positive_duration(&raw.timeout, &path.key("timeout"), d::CLIENT_TIMEOUT)?,
-        retries: whole(&raw.retries, &path.key("retries"), d::RETRIES.into(), 0, 10)? as u32,
+        retries: count(&raw.retries, &path.key("retries"), d::RETRIES, 0, 10)?,
         retry_backoff: duration_or(
             &raw.retry_backoff,
             &path.key("retry_backoff"),
@@ -427,6 +481,14 @@ fn resolve_workload(raw: Option<&RawWorkload>, path: &KeyPath) -> Res<Workload> 
             &path.key("connect_timeout"),
             d::CONNECT_TIMEOUT,
         )?,
+        queries: count(&raw.queries, &path.key("queries"), d::QUERIES, 0, 100)?,
+        write_fraction: fraction(
+            &raw.write_fraction,
+            &path.key("write_fraction"),
+            d::WRITE_FRACTION,
+            true,
+        )?,
+        users: count(&raw.users, &path.key("users"), d::USERS, 1, 10_000_000)?,
     })
 }
 
@@ -453,34 +515,12 @@ fn resolve_metrics(raw: Option<&RawMetrics>, path: &KeyPath) -> Res<MetricsConfi
             format!("must be at most 1h, got {}", fd(window)),
         ));
     }
-    let threshold_path = path.key("threshold");
-    let threshold = match &raw.threshold {
-        None => d::METRICS_THRESHOLD,
-        Some(v) => {
-            let f = match v {
-                Scalar::Str(s) => units::parse_fraction(s),
-                Scalar::Int(n) => Ok(*n as f64),
-                Scalar::Float(x) => Ok(*x),
-                Scalar::Bool(_) => Err(format!(
-                    "expected a percentage like 99.9% or a fraction like 0.999, got {v}"
-                )),
-            }
-            .map_err(|m| Issue::at(&threshold_path, m))?;
-            if !(f > 0.0 && f <= 1.0) {
-                let hint =
-                    if f > 1.0 && f <= 100.0 && !matches!(v, Scalar::Str(s) if s.contains('%')) {
-                        format!("; did you mean {f}%?")
-                    } else {
-                        String::new()
-                    };
-                return Err(Issue::at(
-                    &threshold_path,
-                    format!("must be above 0% and at most 100%, got {v}{hint}"),
-                ));
-            }
-            f
-        }
-    };
+    let threshold = fraction(
+        &raw.threshold,
+        &path.key("threshold"),
+        d::METRICS_THRESHOLD,
+        false,
+    )?;
     Ok(MetricsConfig {
         bucket,
         window,
@@ -488,7 +528,188 @@ fn resolve_metrics(raw: Option<&RawMetrics>, path: &KeyPath) -> Res<MetricsConfi
     })
 }
 
-const FAULT_KINDS: [&str; 4] = ["az_outage", "instance_crash", "instance_hang", "latency"];
+// ---- data tier -----------------------------------------------------------
+
+fn resolve_database(raw: &RawDatabase, azs: &[String], path: &KeyPath) -> Res<Database> {
+    let mode = choice(
+        &raw.mode,
+        &path.key("mode"),
+        &[
+            ("single", DbMode::Single),
+            ("multi_az", DbMode::MultiAz),
+            ("multi_az_cluster", DbMode::MultiAzCluster),
+            ("aurora", DbMode::Aurora),
+        ],
+        d::DB_MODE,
+    )?;
+
+    // Only a standby fed by the primary's log has a replication setting.
+    let replication_path = path.key("replication");
+    let no_replication = match mode {
+        DbMode::Single => Some("a single instance has no standby to replicate to"),
+        DbMode::Aurora => Some(
+            "Aurora replicates synchronously through its shared storage volume, not asynchronously",
+        ),
+        DbMode::MultiAz | DbMode::MultiAzCluster => None,
+    };
+    let replication = choice(
+        &raw.replication,
+        &replication_path,
+        &[("sync", Replication::Sync), ("async", Replication::Async)],
+        d::DB_REPLICATION,
+    )?;
+    // `sync` is what these modes do anyway; accepting it lets one file flip
+    // `mode` while keeping its replication line.
+    if let (Some(why), Replication::Async) = (no_replication, replication) {
+        return Err(Issue::at(
+            &replication_path,
+            format!("mode `{}`: {why}", mode.name()),
+        ));
+    }
+    // The lag is kept under sync (unused) so a file can flip `replication`.
+    let lag_path = path.key("replication_lag");
+    if let (Some(_), Some(why)) = (&raw.replication_lag, no_replication) {
+        return Err(at_key(
+            &lag_path,
+            format!("mode `{}` has no replication lag: {why}", mode.name()),
+        ));
+    }
+    let replication_lag = resolve_service_time(
+        raw.replication_lag.as_ref(),
+        &lag_path,
+        ServiceTime::Exponential {
+            mean: d::DB_REPLICATION_LAG_MEAN,
+        },
+    )?;
+
+    let replicas_path = path.key("read_replicas");
+    let default_replicas = match mode {
+        DbMode::Aurora => d::AURORA_REPLICAS,
+        _ => 0,
+    };
+    let read_replicas = count(&raw.read_replicas, &replicas_path, default_replicas, 0, 15)?;
+    if mode == DbMode::MultiAzCluster && read_replicas != 0 {
+        return Err(at_key(
+            &replicas_path,
+            "a Multi-AZ DB cluster has two readable standbys; `read_replicas` does not apply",
+        ));
+    }
+    // Aurora without a replica recreates its instance instead of failing over.
+    let has_replica = mode != DbMode::Aurora || read_replicas > 0;
+    let (detection, promotion, dns_ttl) = d::db_phases(mode, has_replica);
+
+    let time =
+        |v: &Option<Scalar>, key: &str, default: SimTime| duration_or(v, &path.key(key), default);
+    Ok(Database {
+        mode,
+        replication,
+        replication_lag,
+        endpoint: choice(
+            &raw.endpoint,
+            &path.key("endpoint"),
+            &[("dns", Endpoint::Dns), ("proxy", Endpoint::Proxy)],
+            d::DB_ENDPOINT,
+        )?,
+        dns_ttl: time(&raw.dns_ttl, "dns_ttl", dns_ttl)?,
+        reconnect_time: time(&raw.reconnect_time, "reconnect_time", d::DB_RECONNECT_TIME)?,
+        proxy_switch: time(&raw.proxy_switch, "proxy_switch", d::DB_PROXY_SWITCH)?,
+        detection: positive_duration(&raw.detection, &path.key("detection"), detection)?,
+        promotion: time(&raw.promotion, "promotion", promotion)?,
+        primary_az: primary_az(&raw.primary_az, azs, &path.key("primary_az"))?,
+        read_replicas,
+        reads: choice(
+            &raw.reads,
+            &path.key("reads"),
+            &[("primary", Reads::Primary), ("replicas", Reads::Replicas)],
+            d::DB_READS,
+        )?,
+        workers: count(
+            &raw.workers,
+            &path.key("workers"),
+            d::DB_WORKERS,
+            1,
+            100_000,
+        )?,
+        queue_capacity: count(
+            &raw.queue_capacity,
+            &path.key("queue_capacity"),
+            d::DB_QUEUE_CAPACITY,
+            0,
+            u32::MAX,
+        )?,
+        query_time: resolve_service_time(
+            raw.query_time.as_ref(),
+            &path.key("query_time"),
+            ServiceTime::Exponential {
+                mean: d::DB_QUERY_TIME_MEAN,
+            },
+        )?,
+        failures: random_failures(&raw.mtbf, &raw.mttr, path)?,
+    })
+}
+
+fn resolve_cache(raw: &RawCache, azs: &[String], path: &KeyPath) -> Res<Cache> {
+    Ok(Cache {
+        store: resolve_kv_store(&raw.store(), azs, path)?,
+        hit_ratio: fraction(
+            &raw.hit_ratio,
+            &path.key("hit_ratio"),
+            d::CACHE_HIT_RATIO,
+            true,
+        )?,
+        warm_time: duration_or(&raw.warm_time, &path.key("warm_time"), d::CACHE_WARM_TIME)?,
+    })
+}
+
+/// The session store exists when sessions are external or the file
+/// describes one: a sticky or jwt design may keep the block (and its faults)
+/// so that designs compare on the same file, and then simply never reads it.
+fn resolve_session_store(
+    raw: Option<&RawKvStore>,
+    sessions: Sessions,
+    azs: &[String],
+    path: &KeyPath,
+) -> Res<Option<KvStore>> {
+    let default = RawKvStore::default();
+    match (sessions, raw) {
+        (_, Some(raw)) => resolve_kv_store(raw, azs, path).map(Some),
+        (Sessions::External, None) => resolve_kv_store(&default, azs, path).map(Some),
+        (_, None) => Ok(None),
+    }
+}
+
+fn resolve_kv_store(raw: &RawKvStore, azs: &[String], path: &KeyPath) -> Res<KvStore> {
+    Ok(KvStore {
+        replica: boolean(&raw.replica, &path.key("replica"), d::KV_REPLICA)?,
+        failover_time: resolve_service_time(
+            raw.failover_time.as_ref(),
+            &path.key("failover_time"),
+            ServiceTime::LogNormal {
+                mean: d::KV_FAILOVER_MEAN,
+                p99: d::KV_FAILOVER_P99,
+            },
+        )?,
+        primary_az: primary_az(&raw.primary_az, azs, &path.key("primary_az"))?,
+        failures: random_failures(&raw.mtbf, &raw.mttr, path)?,
+    })
+}
+
+/// Where a tier's primary starts: an AZ name, by default the first AZ.
+fn primary_az(value: &Option<Scalar>, azs: &[String], path: &KeyPath) -> Res<usize> {
+    value.as_ref().map_or(Ok(0), |v| find_az(v, azs, path))
+}
+
+/// Sorted, so the list in messages reads in order.
+const FAULT_KINDS: [&str; 8] = [
+    "az_outage",
+    "cache_failure",
+    "db_primary_failure",
+    "db_standby_failure",
+    "instance_crash",
+    "instance_hang",
+    "latency",
+    "session_store_failure",
+];
 
 fn resolve_fault(raw: &RawFault, scenario: &Scenario, path: &KeyPath) -> Res<Fault> {
     let Some(kind_value) = &raw.kind else {
@@ -505,7 +726,8 @@ fn resolve_fault(raw: &RawFault, scenario: &Scenario, path: &KeyPath) -> Res<Fau
     let takes: &[&str] = match kind_name {
         "az_outage" => &["az"],
         "latency" => &["az", "instance", "extra"],
-        _ => &["instance"],
+        "instance_crash" | "instance_hang" => &["instance"],
+        _ => &[],
     };
     let extras = [
         ("az", &raw.az),
@@ -516,14 +738,13 @@ fn resolve_fault(raw: &RawFault, scenario: &Scenario, path: &KeyPath) -> Res<Fau
         if value.is_some() && !takes.contains(&key) {
             let mut all = vec!["at", "kind", "duration"];
             all.extend_from_slice(takes);
-            return Err(Issue {
-                path: path.key(key),
-                anchor: Anchor::Key,
-                message: format!(
+            return Err(at_key(
+                &path.key(key),
+                format!(
                     "`{key}` does not apply to faults of kind `{kind_name}`, which take {}",
                     suggest::list(&all)
                 ),
-            });
+            ));
         }
     }
 
@@ -551,10 +772,52 @@ fn resolve_fault(raw: &RawFault, scenario: &Scenario, path: &KeyPath) -> Res<Fau
         None => None,
     };
 
-    let az = |v: &Scalar| find_az(v, scenario, &path.key("az"));
+    let az = |v: &Scalar| find_az(v, &scenario.azs, &path.key("az"));
     let instance = |v: &Scalar| find_instance(v, scenario, &path.key("instance"));
     let missing = |key: &str, what: String| Issue::at(&path.key(key), what);
+    // A data-tier fault needs the part of the deployment it breaks.
+    let needs = |what: String| {
+        Issue::at(
+            &path.key("kind"),
+            format!("faults of kind `{kind_name}` need {what}"),
+        )
+    };
     let kind = match kind_name {
+        "db_primary_failure" | "db_standby_failure" => {
+            let db = scenario
+                .database
+                .as_ref()
+                .ok_or_else(|| needs("a `database:` block".into()))?;
+            if kind_name == "db_primary_failure" {
+                FaultKind::DbPrimaryFailure
+            } else if db.standbys() == 0 {
+                let why = match db.mode {
+                    DbMode::Aurora => {
+                        "an `aurora` database with `read_replicas: 0` has no replica".to_string()
+                    }
+                    mode => format!("a `{}` database has none", mode.name()),
+                };
+                return Err(needs(format!("a standby (a failover target), but {why}")));
+            } else {
+                FaultKind::DbStandbyFailure
+            }
+        }
+        "cache_failure" => {
+            scenario
+                .cache
+                .as_ref()
+                .ok_or_else(|| needs("a `cache:` block".into()))?;
+            FaultKind::CacheFailure
+        }
+        "session_store_failure" => {
+            if scenario.session_store.is_none() {
+                return Err(needs(format!(
+                    "a session store: set `app.sessions: external` or add a `session_store:` block (app.sessions is {})",
+                    scenario.app.sessions.name()
+                )));
+            }
+            FaultKind::SessionStoreFailure
+        }
         "az_outage" => {
             let v = raw.az.as_ref().ok_or_else(|| {
                 missing(
@@ -589,13 +852,10 @@ fn resolve_fault(raw: &RawFault, scenario: &Scenario, path: &KeyPath) -> Res<Fau
                 (Some(v), None) => LatencyTarget::Az(az(v)?),
                 (None, Some(v)) => LatencyTarget::Instance(instance(v)?),
                 (Some(_), Some(_)) => {
-                    return Err(Issue {
-                        path: path.key("instance"),
-                        anchor: Anchor::Key,
-                        message:
-                            "faults of kind `latency` take either `az` or `instance`, not both"
-                                .into(),
-                    });
+                    return Err(at_key(
+                        &path.key("instance"),
+                        "faults of kind `latency` take either `az` or `instance`, not both",
+                    ));
                 }
                 (None, None) => {
                     return Err(missing(
@@ -618,17 +878,17 @@ fn resolve_fault(raw: &RawFault, scenario: &Scenario, path: &KeyPath) -> Res<Fau
     Ok(Fault { at, duration, kind })
 }
 
-fn find_az(value: &Scalar, scenario: &Scenario, path: &KeyPath) -> Res<usize> {
+fn find_az(value: &Scalar, azs: &[String], path: &KeyPath) -> Res<usize> {
     let name = text(value, path)?;
-    az_index(&name, scenario).ok_or_else(|| Issue::at(path, unknown_az(&name, scenario)))
+    az_index(&name, azs).ok_or_else(|| Issue::at(path, unknown_az(&name, azs)))
 }
 
-fn az_index(name: &str, scenario: &Scenario) -> Option<usize> {
-    scenario.azs.iter().position(|a| a == name)
+fn az_index(name: &str, azs: &[String]) -> Option<usize> {
+    azs.iter().position(|a| a == name)
 }
 
-fn unknown_az(name: &str, scenario: &Scenario) -> String {
-    let azs: Vec<&str> = scenario.azs.iter().map(String::as_str).collect();
+fn unknown_az(name: &str, azs: &[String]) -> String {
+    let azs: Vec<&str> = azs.iter().map(String::as_str).collect();
     format!(
         "unknown AZ `{name}`, expected one of {}{}",
         suggest::list(&azs),
@@ -653,10 +913,10 @@ fn find_instance(value: &Scalar, scenario: &Scenario, path: &KeyPath) -> Res<usi
     if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
         return Err(shape());
     }
-    let az = az_index(az_name, scenario).ok_or_else(|| {
+    let az = az_index(az_name, &scenario.azs).ok_or_else(|| {
         Issue::at(
             path,
-            format!("instance `{name}`: {}", unknown_az(az_name, scenario)),
+            format!("instance `{name}`: {}", unknown_az(az_name, &scenario.azs)),
         )
     })?;
     let per_az = scenario.app.instances_per_az;
@@ -677,6 +937,15 @@ fn find_instance(value: &Scalar, scenario: &Scenario, path: &KeyPath) -> Res<usi
 }
 
 // ---- leaf readers -------------------------------------------------------
+
+/// An issue about a key being there at all: shown at the key, not its value.
+fn at_key(path: &KeyPath, message: impl Into<String>) -> Issue {
+    Issue {
+        path: path.clone(),
+        anchor: Anchor::Key,
+        message: message.into(),
+    }
+}
 
 fn text(value: &Scalar, path: &KeyPath) -> Res<String> {
     match value {
@@ -744,6 +1013,42 @@ fn whole(value: &Option<Scalar>, path: &KeyPath, default: u64, min: u64, max: u6
         }
         _ => Err(Issue::at(path, format!("expected {range}, got {v}"))),
     }
+}
+
+/// A whole number that fits the u32 fields of the config.
+fn count(value: &Option<Scalar>, path: &KeyPath, default: u32, min: u32, max: u32) -> Res<u32> {
+    // The range is within u32, so the result fits.
+    whole(value, path, default.into(), min.into(), max.into()).map(|n| n as u32)
+}
+
+/// A fraction written as a percentage (`20%`) or a number (`0.2`), at most
+/// 1; `zero_ok` says whether 0 is allowed.
+fn fraction(value: &Option<Scalar>, path: &KeyPath, default: f64, zero_ok: bool) -> Res<f64> {
+    let Some(v) = value else { return Ok(default) };
+    let f = match v {
+        Scalar::Str(s) => units::parse_fraction(s),
+        Scalar::Int(n) => Ok(*n as f64),
+        Scalar::Float(x) => Ok(*x),
+        Scalar::Bool(_) => Err(format!(
+            "expected a percentage like 99.9% or a fraction like 0.999, got {v}"
+        )),
+    }
+    .map_err(|m| Issue::at(path, m))?;
+    if !(0.0..=1.0).contains(&f) || (f == 0.0 && !zero_ok) {
+        let range = if zero_ok {
+            "from 0% to 100%"
+        } else {
+            "above 0% and at most 100%"
+        };
+        // `99` for 99%: the unit is the likely slip.
+        let hint = if f > 1.0 && f <= 100.0 && !matches!(v, Scalar::Str(s) if s.contains('%')) {
+            format!("; did you mean {f}%?")
+        } else {
+            String::new()
+        };
+        return Err(Issue::at(path, format!("must be {range}, got {v}{hint}")));
+    }
+    Ok(f)
 }
 
 fn boolean(value: &Option<Scalar>, path: &KeyPath, default: bool) -> Res<bool> {

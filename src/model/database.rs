@@ -1,0 +1,585 @@
+//! The database tier: a primary, its failover targets (standby, cluster
+//! standbys or Aurora replicas) and read replicas, each a node with query
+//! workers and a bounded queue.
+//!
+//! A failover has three phases. The primary fails; `detection` later the
+//! service notices; `promotion` later a standby serves as the new primary;
+//! then each app instance moves to it. Through a DNS endpoint an instance
+//! keeps the old address until its cached record expires (uniform over the
+//! TTL, independently per instance) and then reconnects; through a proxy
+//! every instance moves `proxy_switch` after the promotion, without DNS.
+//!
+//! Lost writes (RPO): under async replication a write acknowledged at time
+//! t reaches the standby at t + lag. The writes whose copy is still on the
+//! way when the primary fails are gone if a standby is promoted.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+
+use rand::Rng;
+use rand_distr::{Distribution, Exp};
+
+use super::dist::Sampler;
+use super::{Event, Sim, trace::TraceEvent};
+use crate::engine::{SimTime, Stream, stream};
+use crate::scenario::{Database, DbMode, Endpoint, Reads, Replication, Scenario};
+
+/// What a node does in the cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Takes writes (and reads).
+    Primary,
+    /// A failover target.
+    Standby,
+    /// An asynchronous read replica, never promoted automatically.
+    Replica,
+}
+
+/// A query job: the database work of one request, from one app worker.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DbJob {
+    /// Global worker slot of the app instance waiting for it.
+    pub gslot: u32,
+    /// The app instance's epoch when it sent the call.
+    pub epoch: u32,
+    pub demand: SimTime,
+    pub queries: u32,
+    pub writes: u32,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct DbNode {
+    pub az: usize,
+    pub role: Role,
+    /// Serves reads while not primary (cluster standbys, Aurora and read
+    /// replicas; not a Multi-AZ instance's standby).
+    readable_standby: bool,
+    pub crashed: u16,
+    pub off: u16,
+    pub random_down: bool,
+    /// Whether the node was up after its last status refresh.
+    was_up: bool,
+    /// Bumped when the node's jobs are void (it went down).
+    epoch: u32,
+    slots: Vec<Option<DbJob>>,
+    free: Vec<u32>,
+    queue: VecDeque<DbJob>,
+}
+
+impl DbNode {
+    pub fn up(&self) -> bool {
+        self.crashed == 0 && self.off == 0 && !self.random_down
+    }
+
+    fn readable(&self) -> bool {
+        self.role == Role::Replica || (self.role == Role::Standby && self.readable_standby)
+    }
+}
+
+/// One primary failure and how the service got a primary back.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DbFailover {
+    pub start: SimTime,
+    pub detected: Option<SimTime>,
+    pub promoted: Option<SimTime>,
+    /// When the last app instance reached the new primary.
+    pub endpoint_switched: Option<SimTime>,
+    /// The old primary served again without a promotion (single mode, or
+    /// back before detection).
+    pub repaired: Option<SimTime>,
+    pub lost_writes: u64,
+}
+
+pub(crate) struct Db {
+    pub nodes: Vec<DbNode>,
+    pub primary: usize,
+    mode: DbMode,
+    replication: Replication,
+    endpoint: Endpoint,
+    reads: Reads,
+    dns_ttl: SimTime,
+    reconnect_time: SimTime,
+    proxy_switch: SimTime,
+    detection: SimTime,
+    promotion: SimTime,
+    queue_capacity: usize,
+    /// Per app instance: the node its connections reach, the node it will
+    /// reach from `switch_at` on.
+    resolved: Vec<u32>,
+    pending: Vec<u32>,
+    switch_at: Vec<SimTime>,
+    reader_cursor: usize,
+    /// Acknowledged writes not yet on the standby: (arrival there, count).
+    in_transit: BinaryHeap<Reverse<(SimTime, u32)>>,
+    /// Bumped to void pending detection and promotion events.
+    pub epoch: u32,
+    /// The failover target being promoted.
+    promoting: Option<usize>,
+    /// The primary is down and no standby can take over yet.
+    waiting: bool,
+    /// Writes lost if the failover in progress promotes a standby.
+    at_risk: u64,
+    pub failovers: Vec<DbFailover>,
+    query_time: Sampler,
+    lag: Sampler,
+    query_rng: Stream,
+    lag_rng: Stream,
+    dns_rng: Stream,
+    pub failure_rngs: Vec<Stream>,
+    pub random: Option<(Exp<f64>, Exp<f64>)>,
+}
+
+impl Db {
+    pub(crate) fn new(s: &Scenario, d: &Database) -> Db {
+        let n = d.node_count() as usize;
+        let standbys = d.standbys() as usize;
+        let readable_standby = matches!(d.mode, DbMode::MultiAzCluster | DbMode::Aurora);
+        let workers = d.workers as usize;
+        let nodes = (0..n)
+            .map(|k| DbNode {
+                az: (d.primary_az + k) % s.azs.len(),
+                role: match k {
+                    0 => Role::Primary,
+                    k if k <= standbys => Role::Standby,
+                    _ => Role::Replica,
+                },
+                readable_standby,
+                crashed: 0,
+                off: 0,
+                random_down: false,
+                was_up: true,
+                epoch: 0,
+                slots: vec![None; workers],
+                free: (0..workers as u32).rev().collect(),
+                queue: VecDeque::new(),
+            })
+            .collect();
+        let apps = s.instance_count();
+        Db {
+            nodes,
+            primary: 0,
+            mode: d.mode,
+            replication: d.replication,
+            endpoint: d.endpoint,
+            reads: d.reads,
+            dns_ttl: d.dns_ttl,
+            reconnect_time: d.reconnect_time,
+            proxy_switch: d.proxy_switch,
+            detection: d.detection,
+            promotion: d.promotion,
+            queue_capacity: d.queue_capacity as usize,
+            resolved: vec![0; apps],
+            pending: vec![0; apps],
+            switch_at: vec![0; apps],
+            reader_cursor: 0,
+            in_transit: BinaryHeap::new(),
+            epoch: 0,
+            promoting: None,
+            waiting: false,
+            at_risk: 0,
+            failovers: Vec::new(),
+            query_time: Sampler::new(d.query_time),
+            lag: Sampler::new(d.replication_lag),
+            query_rng: stream(s.seed, "db.query"),
+            lag_rng: stream(s.seed, "db.replication"),
+            dns_rng: stream(s.seed, "db.dns"),
+            failure_rngs: (0..n)
+                .map(|k| stream(s.seed, &format!("db.{k}.failures")))
+                .collect(),
+            random: d.failures.map(|rf| {
+                let exp = |mean: SimTime| Exp::new(1.0 / mean as f64).expect("mean > 0 validated");
+                (exp(rf.mtbf), exp(rf.mttr))
+            }),
+        }
+    }
+
+    /// The node app instance `inst` sends a call to at `now`.
+    pub(crate) fn route(&mut self, inst: usize, writes: bool, now: SimTime) -> u32 {
+        if !writes && self.reads == Reads::Replicas {
+            let n = self.nodes.len();
+            for k in 1..=n {
+                let i = (self.reader_cursor + k) % n;
+                if self.nodes[i].up() && self.nodes[i].readable() {
+                    self.reader_cursor = i;
+                    return i as u32;
+                }
+            }
+        }
+        if now >= self.switch_at[inst] {
+            self.resolved[inst] = self.pending[inst];
+        }
+        self.resolved[inst]
+    }
+
+    /// Whether `node` can take this call now.
+    fn accepts(&self, node: usize, writes: bool) -> bool {
+        let nd = &self.nodes[node];
+        nd.up() && (nd.role == Role::Primary || (!writes && nd.readable()))
+    }
+
+    /// The time the queries of one call need, commit wait included.
+    fn demand(&mut self, queries: u32, writes: u32, rtt: SimTime) -> SimTime {
+        let mut t: SimTime = 0;
+        for _ in 0..queries {
+            t = t.saturating_add(self.query_time.sample(&mut self.query_rng));
+        }
+        // A synchronous commit waits for the standby (or, for Aurora, the
+        // storage quorum in other AZs): one cross-AZ round trip.
+        let waits = writes > 0
+            && self.replication == Replication::Sync
+            && match self.mode {
+                DbMode::Single => false,
+                DbMode::Aurora => true,
+                DbMode::MultiAz | DbMode::MultiAzCluster => {
+                    self.nodes.iter().any(|n| n.role == Role::Standby && n.up())
+                }
+            };
+        if waits { t.saturating_add(rtt) } else { t }
+    }
+
+    /// Writes acknowledged at `now` start their way to the standby.
+    fn acknowledged(&mut self, now: SimTime, writes: u32) {
+        if self.replication != Replication::Async || writes == 0 {
+            return;
+        }
+        self.forget_replicated(now);
+        let lag = self.lag.sample(&mut self.lag_rng);
+        self.in_transit
+            .push(Reverse((now.saturating_add(lag), writes)));
+    }
+
+    /// Drops the writes that reached the standby by `now`.
+    fn forget_replicated(&mut self, now: SimTime) {
+        while let Some(Reverse((at, _))) = self.in_transit.peek() {
+            if *at > now {
+                break;
+            }
+            self.in_transit.pop();
+        }
+    }
+
+    /// First failover target that is up, in node order.
+    fn candidate(&self) -> Option<usize> {
+        self.nodes
+            .iter()
+            .position(|n| n.role == Role::Standby && n.up())
+    }
+
+    /// The first failover target, up or not.
+    pub(crate) fn first_standby(&self) -> Option<usize> {
+        self.nodes.iter().position(|n| n.role == Role::Standby)
+    }
+}
+
+impl Sim<'_> {
+    fn db(&mut self) -> &mut Db {
+        self.db
+            .as_mut()
+            .expect("database events only with a database")
+    }
+
+    /// App worker `gslot` sends its request's queries to the database.
+    pub(super) fn db_call(&mut self, inst: u32, gslot: u32, epoch: u32, writes: bool) {
+        let now = self.now();
+        let node = self.db().route(inst as usize, writes, now);
+        self.metrics.tier(|t| t.db_calls += 1);
+        self.sched.after_on(
+            self.lanes.hop,
+            self.s.network.latency,
+            Event::DbArrive { node, gslot, epoch },
+        );
+    }
+
+    pub(super) fn on_db_arrive(&mut self, node: u32, gslot: u32, epoch: u32) {
+        let Some((queries, writes)) = self.waiting_call(gslot, epoch) else {
+            return; // The app instance lost the job (crash, drain).
+        };
+        let rtt = self.s.network.latency.saturating_mul(2);
+        let db = self.db.as_mut().expect("database");
+        let n = node as usize;
+        if !db.accepts(n, writes > 0) {
+            self.db_reply(gslot, epoch, false, writes);
+            return;
+        }
+        let demand = db.demand(queries, writes, rtt);
+        let job = DbJob {
+            gslot,
+            epoch,
+            demand,
+            queries,
+            writes,
+        };
+        let nd = &mut db.nodes[n];
+        if let Some(slot) = nd.free.pop() {
+            self.start_db_job(node, slot, job);
+        } else if nd.queue.len() < db.queue_capacity {
+            nd.queue.push_back(job);
+        } else {
+            // "Too many connections": refused at once.
+            self.db_reply(gslot, epoch, false, writes);
+        }
+    }
+
+    fn start_db_job(&mut self, node: u32, slot: u32, job: DbJob) {
+        let nd = &mut self.db().nodes[node as usize];
+        nd.slots[slot as usize] = Some(job);
+        let epoch = nd.epoch;
+        self.sched
+            .after(job.demand, Event::DbDone { node, slot, epoch });
+    }
+
+    pub(super) fn on_db_done(&mut self, node: u32, slot: u32, epoch: u32) {
+        let now = self.now();
+        let db = self.db();
+        let nd = &mut db.nodes[node as usize];
+        if nd.epoch != epoch {
+            return;
+        }
+        let job = nd.slots[slot as usize]
+            .take()
+            .expect("a current-epoch completion has its job");
+        let next = nd.queue.pop_front();
+        let is_primary = nd.role == Role::Primary;
+        if is_primary {
+            db.acknowledged(now, job.writes);
+        }
+        let queries = job.queries;
+        self.metrics.tier(|t| t.db_queries += u64::from(queries));
+        self.db_reply(job.gslot, job.epoch, true, job.writes);
+        match next {
+            Some(j) => self.start_db_job(node, slot, j),
+            None => self.db().nodes[node as usize].free.push(slot),
+        }
+    }
+
+    /// The answer to a call travels back to the app worker.
+    fn db_reply(&mut self, gslot: u32, epoch: u32, ok: bool, writes: u32) {
+        if !ok {
+            self.metrics.tier(|t| {
+                t.db_calls_failed += 1;
+                if writes > 0 {
+                    t.db_write_errors += 1;
+                }
+            });
+        }
+        self.sched.after_on(
+            self.lanes.hop,
+            self.s.network.latency,
+            Event::DbReply { gslot, epoch, ok },
+        );
+    }
+
+    /// Re-derives a node's up/down state after its fault counters changed.
+    pub(super) fn refresh_db_node(&mut self, node: usize) {
+        let now = self.now();
+        let db = self.db();
+        let nd = &mut db.nodes[node];
+        let up = nd.up();
+        if up == nd.was_up {
+            return;
+        }
+        nd.was_up = up;
+        let role = nd.role;
+        if !up {
+            // Open connections break: every call on the node fails.
+            nd.epoch = nd.epoch.wrapping_add(1);
+            let mut jobs: Vec<DbJob> = nd.queue.drain(..).collect();
+            for (i, slot) in nd.slots.iter_mut().enumerate() {
+                if let Some(job) = slot.take() {
+                    jobs.push(job);
+                    nd.free.push(i as u32);
+                }
+            }
+            for job in jobs {
+                self.db_reply(job.gslot, job.epoch, false, job.writes);
+            }
+        }
+        self.trace.emit(now, || TraceEvent::DbNode {
+            node,
+            role: role_name(role),
+            up,
+        });
+        match (up, role) {
+            (false, Role::Primary) => self.db_primary_down(),
+            (true, Role::Primary) => self.db_primary_back(),
+            (true, Role::Standby) => {
+                let db = self.db();
+                if db.waiting && !db.nodes[db.primary].up() {
+                    db.waiting = false;
+                    self.db_start_promotion(node);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn db_primary_down(&mut self) {
+        let now = self.now();
+        let db = self.db();
+        if db
+            .failovers
+            .last()
+            .is_some_and(|f| f.promoted.is_none() && f.repaired.is_none())
+        {
+            return; // Already failing over (the new primary died first).
+        }
+        db.forget_replicated(now);
+        db.at_risk = db
+            .in_transit
+            .iter()
+            .map(|Reverse((_, w))| u64::from(*w))
+            .sum();
+        db.in_transit.clear();
+        db.failovers.push(DbFailover {
+            start: now,
+            ..DbFailover::default()
+        });
+        db.epoch = db.epoch.wrapping_add(1);
+        let epoch = db.epoch;
+        let detection = db.detection;
+        self.sched.after(detection, Event::DbDetect { epoch });
+    }
+
+    /// The primary serves again before any promotion: no failover happened.
+    fn db_primary_back(&mut self) {
+        let now = self.now();
+        let db = self.db();
+        let Some(f) = db.failovers.last_mut() else {
+            return;
+        };
+        if f.promoted.is_some() || f.repaired.is_some() {
+            return;
+        }
+        if f.detected.is_some() && db.promoting.is_some() {
+            return; // The promotion goes on; the old primary will be a standby.
+        }
+        f.repaired = Some(now);
+        // Its unreplicated writes are still there.
+        db.at_risk = 0;
+        db.waiting = false;
+        db.epoch = db.epoch.wrapping_add(1);
+    }
+
+    pub(super) fn on_db_detect(&mut self, epoch: u32) {
+        let now = self.now();
+        let db = self.db();
+        if db.epoch != epoch {
+            return;
+        }
+        if let Some(f) = db.failovers.last_mut() {
+            f.detected = Some(now);
+        }
+        let primary = db.primary;
+        self.faults_notice_db(primary);
+        self.trace.emit(now, || TraceEvent::DbFailover {
+            phase: "detected",
+            node: primary,
+        });
+        match self.db().candidate() {
+            Some(c) => self.db_start_promotion(c),
+            None => self.db().waiting = true,
+        }
+    }
+
+    fn db_start_promotion(&mut self, node: usize) {
+        let db = self.db();
+        db.promoting = Some(node);
+        db.epoch = db.epoch.wrapping_add(1);
+        let (epoch, promotion) = (db.epoch, db.promotion);
+        self.sched.after(
+            promotion,
+            Event::DbPromoted {
+                epoch,
+                node: node as u32,
+            },
+        );
+    }
+
+    pub(super) fn on_db_promoted(&mut self, epoch: u32, node: u32) {
+        let now = self.now();
+        let n = node as usize;
+        let db = self.db();
+        if db.epoch != epoch {
+            return;
+        }
+        db.promoting = None;
+        if !db.nodes[n].up() {
+            // The target died on the way: try the next one.
+            match db.candidate() {
+                Some(c) => self.db_start_promotion(c),
+                None => self.db().waiting = true,
+            }
+            return;
+        }
+        let old = db.primary;
+        db.nodes[old].role = Role::Standby;
+        db.nodes[n].role = Role::Primary;
+        db.primary = n;
+        db.epoch = db.epoch.wrapping_add(1);
+        let mut last = now;
+        for i in 0..db.switch_at.len() {
+            let delay = match db.endpoint {
+                Endpoint::Proxy => db.proxy_switch,
+                Endpoint::Dns => {
+                    let u: f64 = db.dns_rng.random();
+                    let wait = (u * db.dns_ttl as f64) as SimTime;
+                    wait.saturating_add(db.reconnect_time)
+                }
+            };
+            // An instance still on an older address moves straight on.
+            if now >= db.switch_at[i] {
+                db.resolved[i] = db.pending[i];
+            }
+            db.pending[i] = node;
+            db.switch_at[i] = now.saturating_add(delay);
+            last = last.max(db.switch_at[i]);
+        }
+        let lost = std::mem::take(&mut db.at_risk);
+        if let Some(f) = db.failovers.last_mut() {
+            f.promoted = Some(now);
+            f.endpoint_switched = Some(last);
+            f.lost_writes = lost;
+        }
+        self.trace.emit(now, || TraceEvent::DbFailover {
+            phase: "promoted",
+            node: n,
+        });
+    }
+
+    /// Starts the random failure process of every database node.
+    pub(super) fn start_db_failures(&mut self) {
+        let Some(db) = self.db.as_mut() else { return };
+        let Some((up, _)) = db.random else { return };
+        for k in 0..db.nodes.len() {
+            let t = up.sample(&mut db.failure_rngs[k]).round() as SimTime;
+            self.sched.after(t, Event::DbRandom { node: k as u32 });
+        }
+    }
+
+    /// Flips a node between randomly failed and repaired, and schedules the
+    /// next flip.
+    pub(super) fn on_db_random(&mut self, node: u32) {
+        let db = self.db();
+        let nd = &mut db.nodes[node as usize];
+        nd.random_down = !nd.random_down;
+        let down = nd.random_down;
+        let (up, repair) = db.random.expect("scheduled only with failures");
+        let rng = &mut db.failure_rngs[node as usize];
+        let t = if down {
+            repair.sample(rng)
+        } else {
+            up.sample(rng)
+        };
+        self.sched
+            .after(t.round() as SimTime, Event::DbRandom { node });
+        self.refresh_db_node(node as usize);
+    }
+}
+
+pub fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Primary => "primary",
+        Role::Standby => "standby",
+        Role::Replica => "replica",
+    }
+}
