@@ -157,8 +157,21 @@ fn progress_bar(s: &Scenario, quiet: bool) -> Option<ProgressBar> {
 
 fn validate(args: ScenarioArgs) -> Result<(), String> {
     let s = load(&args.file, &args.set)?;
+    let mut tiers = String::new();
+    if let Some(db) = &s.database {
+        tiers += &format!(
+            ", {} database ({} nodes, {} endpoint)",
+            db.mode.name(),
+            db.node_count(),
+            db.endpoint.name()
+        );
+    }
+    if s.cache.is_some() {
+        tiers += ", cache";
+    }
+    tiers += &format!(", {} sessions", s.app.sessions.name());
     println!(
-        "{}: ok ({}, {} AZs, {} instances, {} fault(s), {} simulated)",
+        "{}: ok ({}, {} AZs, {} instances{tiers}, {} fault(s), {} simulated)",
         args.file.display(),
         s.name,
         s.azs.len(),

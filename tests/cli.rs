@@ -79,6 +79,78 @@ fn run_writes_summary_timeseries_and_trace() {
     assert!(stdout.contains("availability"));
 }
 
+/// The data tier's outputs: its summary sections, CSV columns and trace
+/// lines, byte-identical across two runs of the same seed.
+#[test]
+fn a_data_tier_run_reports_database_cache_and_sessions_deterministically() {
+    let run = |out: &Path| {
+        let o = sim()
+            .args([
+                "run",
+                "scenarios/cache-failure.yaml",
+                "--set",
+                "duration=5m",
+                "--set",
+                "app.sessions=sticky",
+                "--set",
+                "faults=[{at: 2m, kind: cache_failure, duration: 1m}, {at: 3m, kind: db_primary_failure}]",
+                "--trace",
+            ])
+            .arg("--out")
+            .arg(out)
+            .output()
+            .expect("runs");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        out.join("cache-failure")
+    };
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (ra, rb) = (run(a.path()), run(b.path()));
+    for f in ["summary.json", "timeseries.csv", "events.jsonl"] {
+        assert_eq!(
+            fs::read(ra.join(f)).unwrap(),
+            fs::read(rb.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(ra.join("summary.json")).unwrap()).unwrap();
+    let db = &summary["database"];
+    assert_eq!(db["mode"], "multi_az");
+    assert_eq!(db["failovers"].as_array().unwrap().len(), 1);
+    for key in [
+        "start_s",
+        "detected_s",
+        "promoted_s",
+        "endpoint_switched_s",
+        "lost_writes",
+    ] {
+        assert!(
+            db["failovers"][0].get(key).is_some(),
+            "failover lacks {key}"
+        );
+    }
+    assert_eq!(db["lost_writes"], 0);
+    assert!(summary["cache"]["misses"].as_u64().unwrap() > 0);
+    assert_eq!(summary["sessions"], "sticky");
+    assert!(summary.get("sessions_lost").is_some());
+    assert!(
+        summary["requests"]["dropped"]["db_unavailable"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    let csv = fs::read_to_string(ra.join("timeseries.csv")).unwrap();
+    let header = csv.lines().next().unwrap();
+    assert!(header.contains(",dropped_db_unavailable,dropped_session_lost,"));
+    assert!(header.ends_with(
+        "db_calls,db_calls_failed,db_success_ratio,db_write_errors,db_queries,\
+         cache_hits,cache_misses,cache_hit_ratio,sessions_lost"
+    ));
+    let events = fs::read_to_string(ra.join("events.jsonl")).unwrap();
+    assert!(events.contains(r#""event":"db_failover","phase":"promoted""#));
+    assert!(events.contains(r#""event":"store_node","store":"cache""#));
+}
+
 #[test]
 fn same_seed_gives_byte_identical_summary_and_another_seed_does_not() {
     let (a, b, c) = (

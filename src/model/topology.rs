@@ -1,6 +1,7 @@
 //! The architecture as a graph: clients reach one load-balancer node per AZ
-//! through DNS, and each node reaches the instances it may route to (its own
-//! AZ's, or every AZ's with cross-zone load balancing).
+//! through DNS, each node reaches the instances it may route to (its own
+//! AZ's, or every AZ's with cross-zone load balancing), and every instance
+//! reaches the data tier's nodes (database, cache, session store).
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
@@ -20,6 +21,21 @@ pub enum Node {
         id: usize,
         az: usize,
     },
+    /// Database node `node` (0 starts as primary) in AZ `az`.
+    Database {
+        node: usize,
+        az: usize,
+    },
+    /// Cache node (0 starts as primary).
+    Cache {
+        node: usize,
+        az: usize,
+    },
+    /// Session store node (0 starts as primary).
+    SessionStore {
+        node: usize,
+        az: usize,
+    },
 }
 
 /// The topology graph of a scenario.
@@ -29,6 +45,8 @@ pub struct Topology {
     pub clients: NodeIndex,
     pub lb_nodes: Vec<NodeIndex>,
     pub instances: Vec<NodeIndex>,
+    /// Database, cache and session-store nodes, in that order.
+    pub data: Vec<NodeIndex>,
 }
 
 impl Topology {
@@ -51,11 +69,41 @@ impl Topology {
                 }
             }
         }
+        let n_azs = s.azs.len();
+        let mut tiers: Vec<Node> = Vec::new();
+        if let Some(db) = &s.database {
+            tiers.extend((0..db.node_count() as usize).map(|node| Node::Database {
+                node,
+                az: (db.primary_az + node) % n_azs,
+            }));
+        }
+        for (store, is_cache) in [
+            (s.cache.as_ref().map(|c| &c.store), true),
+            (s.session_store.as_ref(), false),
+        ] {
+            let Some(store) = store else { continue };
+            let nodes = if store.replica { 2 } else { 1 };
+            tiers.extend((0..nodes).map(|node| {
+                let az = (store.primary_az + node) % n_azs;
+                if is_cache {
+                    Node::Cache { node, az }
+                } else {
+                    Node::SessionStore { node, az }
+                }
+            }));
+        }
+        let data: Vec<NodeIndex> = tiers.into_iter().map(|n| graph.add_node(n)).collect();
+        for &inst in &instances {
+            for &d in &data {
+                graph.add_edge(inst, d, ());
+            }
+        }
         Topology {
             graph,
             clients,
             lb_nodes,
             instances,
+            data,
         }
     }
 
@@ -96,5 +144,29 @@ mod tests {
         assert_eq!(t.targets_of(0), vec![0, 1]);
         assert_eq!(t.targets_of(1), vec![2, 3]);
         assert_eq!(t.graph.edge_count(), 2 + 4);
+    }
+
+    #[test]
+    fn data_tier_nodes_follow_their_primary_az_and_every_instance_reaches_them() {
+        let s = load_str(
+            "azs: [a, b, c]\napp: {instances_per_az: 1}\ndatabase: {mode: multi_az_cluster, primary_az: c}\ncache: {replica: false}",
+            "t",
+            "t",
+            &[],
+        )
+        .unwrap();
+        let t = Topology::build(&s);
+        let nodes: Vec<&Node> = t.data.iter().map(|&i| &t.graph[i]).collect();
+        assert_eq!(
+            nodes,
+            vec![
+                &Node::Database { node: 0, az: 2 },
+                &Node::Database { node: 1, az: 0 },
+                &Node::Database { node: 2, az: 1 },
+                &Node::Cache { node: 0, az: 0 },
+            ]
+        );
+        // 3 client->LB, 3x3 LB->instance (cross-zone), 3x4 instance->data.
+        assert_eq!(t.graph.edge_count(), 3 + 9 + 12);
     }
 }
