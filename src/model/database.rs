@@ -17,9 +17,8 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
 use rand::Rng;
-use rand_distr::{Distribution, Exp};
 
-use super::dist::Sampler;
+use super::dist::{Sampler, UpDown};
 use super::{Event, Sim, trace::TraceEvent};
 use crate::engine::{SimTime, Stream, stream};
 use crate::scenario::{Database, DbMode, Endpoint, Reads, Replication, Scenario};
@@ -126,7 +125,7 @@ pub(crate) struct Db {
     lag_rng: Stream,
     dns_rng: Stream,
     pub failure_rngs: Vec<Stream>,
-    pub random: Option<(Exp<f64>, Exp<f64>)>,
+    pub random: Option<UpDown>,
 }
 
 impl Db {
@@ -186,10 +185,7 @@ impl Db {
             failure_rngs: (0..n)
                 .map(|k| stream(s.seed, &format!("db.{k}.failures")))
                 .collect(),
-            random: d.failures.map(|rf| {
-                let exp = |mean: SimTime| Exp::new(1.0 / mean as f64).expect("mean > 0 validated");
-                (exp(rf.mtbf), exp(rf.mttr))
-            }),
+            random: d.failures.map(UpDown::new),
         }
     }
 
@@ -549,9 +545,9 @@ impl Sim<'_> {
     /// Starts the random failure process of every database node.
     pub(super) fn start_db_failures(&mut self) {
         let Some(db) = self.db.as_mut() else { return };
-        let Some((up, _)) = db.random else { return };
+        let Some(random) = db.random else { return };
         for k in 0..db.nodes.len() {
-            let t = up.sample(&mut db.failure_rngs[k]).round() as SimTime;
+            let t = random.next(false, &mut db.failure_rngs[k]);
             self.sched.after(t, Event::DbRandom { node: k as u32 });
         }
     }
@@ -563,15 +559,9 @@ impl Sim<'_> {
         let nd = &mut db.nodes[node as usize];
         nd.random_down = !nd.random_down;
         let down = nd.random_down;
-        let (up, repair) = db.random.expect("scheduled only with failures");
-        let rng = &mut db.failure_rngs[node as usize];
-        let t = if down {
-            repair.sample(rng)
-        } else {
-            up.sample(rng)
-        };
-        self.sched
-            .after(t.round() as SimTime, Event::DbRandom { node });
+        let random = db.random.expect("scheduled only with failures");
+        let t = random.next(down, &mut db.failure_rngs[node as usize]);
+        self.sched.after(t, Event::DbRandom { node });
         self.refresh_db_node(node as usize);
     }
 }

@@ -4,7 +4,7 @@
 use rand_distr::{Distribution, Exp, LogNormal};
 
 use crate::engine::{SimTime, Stream};
-use crate::scenario::ServiceTime;
+use crate::scenario::{RandomFailures, ServiceTime};
 
 /// Sampler of a random duration, resolved from the scenario once.
 #[derive(Debug, Clone)]
@@ -43,5 +43,30 @@ impl Sampler {
             Sampler::Exponential(d) => d.sample(rng).round() as SimTime,
             Sampler::LogNormal(d) => d.sample(rng).round() as SimTime,
         }
+    }
+}
+
+/// The random failure process of one component: exponential times to
+/// failure (mean mtbf) and to repair (mean mttr).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct UpDown {
+    up: Exp<f64>,
+    down: Exp<f64>,
+}
+
+impl UpDown {
+    pub(crate) fn new(rf: RandomFailures) -> UpDown {
+        let exp = |mean: SimTime| Exp::new(1.0 / mean as f64).expect("mean > 0 validated");
+        UpDown {
+            up: exp(rf.mtbf),
+            down: exp(rf.mttr),
+        }
+    }
+
+    /// How long the component stays in its new state: down for a repair
+    /// time when it just failed, up for a time to failure otherwise.
+    pub(crate) fn next(&self, down: bool, rng: &mut Stream) -> SimTime {
+        let d = if down { self.down } else { self.up };
+        d.sample(rng).round() as SimTime
     }
 }

@@ -1,7 +1,7 @@
 //! Injected faults (fixed times from the scenario) and the random failure
 //! process of each instance (exponential time to failure and to repair).
 
-use rand_distr::{Distribution, Exp};
+use super::dist::UpDown;
 
 use super::database::Db;
 use super::instance::Status;
@@ -31,7 +31,7 @@ pub(crate) struct FaultState {
     /// before it is declared masked.
     horizon: SimTime,
     /// Time to failure and time to repair (ns) of the random failure process.
-    random: Option<(Exp<f64>, Exp<f64>)>,
+    random: Option<UpDown>,
 }
 
 impl FaultState {
@@ -72,10 +72,7 @@ impl FaultState {
             .metrics
             .window
             .saturating_add(super::max_request_lifetime(s));
-        let random = s.app.failures.map(|rf| {
-            let exp = |mean: SimTime| Exp::new(1.0 / mean as f64).expect("mean > 0 validated");
-            (exp(rf.mtbf), exp(rf.mttr))
-        });
+        let random = s.app.failures.map(UpDown::new);
         FaultState {
             faults,
             horizon,
@@ -96,9 +93,9 @@ impl Sim<'_> {
                 self.sched.at(f.at, Event::FaultStart { fault: i as u32 });
             }
         }
-        if let Some((up, _)) = self.faults.random {
+        if let Some(random) = self.faults.random {
             for inst in 0..self.instances.len() {
-                let t = up.sample(&mut self.failure_rngs[inst]).round() as SimTime;
+                let t = random.next(false, &mut self.failure_rngs[inst]);
                 self.sched
                     .after(t, Event::RandomFailure { inst: inst as u32 });
             }
@@ -320,13 +317,13 @@ impl Sim<'_> {
     fn set_random_down(&mut self, inst: u32, down: bool) {
         self.instances[inst as usize].random_down = down;
         self.refresh_instance(inst);
-        let (up, down_time) = self.faults.random.expect("scheduled only with failures");
-        let rng = &mut self.failure_rngs[inst as usize];
-        let (t, next) = if down {
-            (down_time.sample(rng), Event::RandomRepair { inst })
+        let random = self.faults.random.expect("scheduled only with failures");
+        let t = random.next(down, &mut self.failure_rngs[inst as usize]);
+        let next = if down {
+            Event::RandomRepair { inst }
         } else {
-            (up.sample(rng), Event::RandomFailure { inst })
+            Event::RandomFailure { inst }
         };
-        self.sched.after(t.round() as SimTime, next);
+        self.sched.after(t, next);
     }
 }

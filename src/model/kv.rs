@@ -5,9 +5,7 @@
 //! live replica the store waits for its primary and comes back empty: an
 //! in-memory store without persistence loses its data.
 
-use rand_distr::{Distribution, Exp};
-
-use super::dist::Sampler;
+use super::dist::{Sampler, UpDown};
 use super::{Event, Sim, trace::TraceEvent};
 use crate::engine::{SimTime, Stream, stream};
 use crate::scenario::{KvStore, Scenario};
@@ -63,7 +61,7 @@ pub(crate) struct Kv {
     failover_time: Sampler,
     failover_rng: Stream,
     pub failure_rngs: Vec<Stream>,
-    pub random: Option<(Exp<f64>, Exp<f64>)>,
+    pub random: Option<UpDown>,
 }
 
 impl Kv {
@@ -89,10 +87,7 @@ impl Kv {
             failure_rngs: (0..n)
                 .map(|k| stream(s.seed, &format!("{name}.{k}.failures")))
                 .collect(),
-            random: cfg.failures.map(|rf| {
-                let exp = |mean: SimTime| Exp::new(1.0 / mean as f64).expect("mean > 0 validated");
-                (exp(rf.mtbf), exp(rf.mttr))
-            }),
+            random: cfg.failures.map(UpDown::new),
         }
     }
 
@@ -200,9 +195,9 @@ impl Sim<'_> {
             }) else {
                 continue;
             };
-            let Some((up, _)) = kv.random else { continue };
+            let Some(random) = kv.random else { continue };
             for k in 0..kv.nodes.len() {
-                let t = up.sample(&mut kv.failure_rngs[k]).round() as SimTime;
+                let t = random.next(false, &mut kv.failure_rngs[k]);
                 self.sched.after(
                     t,
                     Event::KvRandom {
@@ -220,15 +215,9 @@ impl Sim<'_> {
         let nd = &mut kv.nodes[node as usize];
         nd.random_down = !nd.random_down;
         let down = nd.random_down;
-        let (up, repair) = kv.random.expect("scheduled only with failures");
-        let rng = &mut kv.failure_rngs[node as usize];
-        let t = if down {
-            repair.sample(rng)
-        } else {
-            up.sample(rng)
-        };
-        self.sched
-            .after(t.round() as SimTime, Event::KvRandom { store, node });
+        let random = kv.random.expect("scheduled only with failures");
+        let t = random.next(down, &mut kv.failure_rngs[node as usize]);
+        self.sched.after(t, Event::KvRandom { store, node });
         self.refresh_kv_node(id, node as usize);
     }
 
