@@ -117,17 +117,30 @@ fn a_primary_failure_waits_for_a_failed_standby_to_return() {
         "
 database: { mode: multi_az, detection: 10s, promotion: 20s, endpoint: proxy }
 faults:
-  - { at: 30s, kind: db_standby_failure, duration: 60s }
   - { at: 60s, kind: db_primary_failure }
+  - { at: 62s, kind: db_standby_failure, duration: 20s }
 ",
         &[],
     );
     let f = only_failover(&r);
     assert_eq!(f.detected_s, Some(70.0));
-    // No target until the standby is back at 90 s; then 20 s of promotion.
-    assert_eq!(f.promoted_s, Some(110.0));
-    // A standby failure alone costs nothing: the primary goes on.
-    assert!(ratio(&r, 31.0, 59.0) == 1.0);
+    // No target at detection; the standby is back at 82 s, in sync (no
+    // write was acknowledged while it was down), then 20 s of promotion.
+    assert_eq!(f.promoted_s, Some(102.0));
+    assert_eq!(f.lost_writes, 0);
+}
+
+#[test]
+fn a_standby_failure_alone_costs_nothing() {
+    let r = run_db(
+        "
+database: { mode: multi_az }
+faults: [{ at: 30s, kind: db_standby_failure, duration: 60s }]
+",
+        &[],
+    );
+    assert_eq!(r.sum.requests.dropped.total, 0);
+    assert!(r.sum.database.as_ref().unwrap().failovers.is_empty());
 }
 
 #[test]
@@ -326,4 +339,127 @@ faults: [{ at: 60s, kind: cache_failure, duration: 60s }]
     assert!((got / expected - 1.0).abs() < 0.05, "{got} vs {expected}");
     assert!((after / before - 1.0).abs() < 0.05, "{after} vs {before}");
     assert_eq!(r.sum.requests.dropped.total, 0, "the database has headroom");
+}
+
+// ---- orderings found in review ---------------------------------------------
+
+#[test]
+fn a_primary_back_during_promotion_is_fenced_and_can_still_be_promoted() {
+    // The primary returns mid-promotion; the promotion's target then dies,
+    // so the fenced old primary (all its data) is promoted instead; a later
+    // primary failure is handled as a new failover.
+    let r = run_db(
+        "
+database: { mode: multi_az, detection: 10s, promotion: 30s, endpoint: proxy }
+faults:
+  - { at: 60s, kind: db_primary_failure, duration: 15s }
+  - { at: 80s, kind: db_standby_failure, duration: 40s }
+  - { at: 150s, kind: db_primary_failure }
+",
+        &["duration=4m"],
+    );
+    let db = r.sum.database.as_ref().unwrap();
+    assert_eq!(db.failovers.len(), 2, "{:?}", db.failovers);
+    let (f1, f2) = (&db.failovers[0], &db.failovers[1]);
+    assert_eq!((f1.detected_s, f1.promoted_s), (Some(70.0), Some(130.0)));
+    assert_eq!(f1.lost_writes, 0, "the old primary has its own writes");
+    // Fenced from its return until its own promotion: no write succeeds.
+    assert!(ratio(&r, 76.0, 129.0) < 0.001);
+    assert_eq!((f2.detected_s, f2.promoted_s), (Some(160.0), Some(190.0)));
+    assert_eq!(ratio(&r, 135.0, 150.0), 1.0);
+}
+
+#[test]
+fn a_standby_that_missed_writes_is_not_promoted() {
+    // The standby is down while the primary acknowledges writes, then the
+    // primary dies for good: promoting the standby would lose those writes,
+    // so there is no failover, and no write is lost.
+    for replication in ["sync", "async"] {
+        let r = run_db(
+            &format!(
+                "
+database: {{ mode: multi_az, replication: {replication}, detection: 5s, promotion: 5s }}
+faults:
+  - {{ at: 60s, kind: db_standby_failure, duration: 60s }}
+  - {{ at: 90s, kind: db_primary_failure }}
+"
+            ),
+            &[],
+        );
+        let f = only_failover(&r);
+        assert_eq!((f.promoted_s, f.lost_writes), (None, 0), "{replication}");
+        assert!(ratio(&r, 125.0, 180.0) < 0.001, "{replication}");
+    }
+}
+
+#[test]
+fn a_store_replica_that_restarted_while_the_primary_was_down_comes_back_empty() {
+    let r = run_set(
+        "
+session_store: { replica: true, failover_time: { dist: constant, value: 30s } }
+faults:
+  - { at: 60s, kind: session_store_failure }
+  - { at: 65s, kind: az_outage, az: b, duration: 10s }
+",
+        &["app.sessions=external", "workload.users=300"],
+    );
+    // The replica lost its memory in the outage: its promotion at 105 s
+    // serves an empty store, and every session is lost.
+    assert_eq!(r.sum.session_store.as_ref().unwrap().failovers, 1);
+    assert_eq!(r.sum.sessions_lost, 300);
+}
+
+#[test]
+fn a_sticky_user_follows_dns_away_from_a_dead_az_without_cross_zone() {
+    let faults = "
+faults:
+  - { at: 60s, kind: instance_crash, instance: a-1, duration: 5m }
+  - { at: 60s, kind: instance_crash, instance: a-2, duration: 5m }
+";
+    let no_cross = "load_balancer.cross_zone=false";
+    let sticky = run_set(
+        faults,
+        &[no_cross, "app.sessions=sticky", "workload.users=600"],
+    );
+    let jwt = run_set(faults, &[no_cross, "app.sessions=jwt"]);
+    let resets = |r: &Ran| r.sum.requests.dropped.connection_reset;
+    // Once DNS drops node a, pinned users go to b or c like everyone else;
+    // only the first request of each of a's users fails, session_lost.
+    assert!(
+        resets(&sticky) <= 2 * resets(&jwt) + 200,
+        "sticky {} vs jwt {}",
+        resets(&sticky),
+        resets(&jwt)
+    );
+    assert!(sticky.sum.requests.dropped.session_lost <= 600);
+}
+
+#[test]
+fn database_detection_is_not_credited_to_a_fault_long_over() {
+    let r = run_db(
+        "
+database: { mode: multi_az, detection: 10s, promotion: 10s, endpoint: proxy }
+faults:
+  - { at: 60s, kind: db_primary_failure, duration: 5s }
+  - { at: 120s, kind: db_primary_failure }
+",
+        &[],
+    );
+    assert_eq!(r.sum.faults[0].detected_s, None);
+    assert_eq!(r.sum.faults[1].detected_s, Some(130.0));
+}
+
+#[test]
+fn a_database_fault_regains_capacity_when_its_node_is_back_after_an_overlap() {
+    let r = run_db(
+        "
+database: { mode: multi_az, detection: 10s, promotion: 10s, endpoint: proxy }
+faults:
+  - { at: 60s, kind: db_primary_failure, duration: 60s }
+  - { at: 100s, kind: az_outage, az: a, duration: 50s }
+",
+        &[],
+    );
+    // Node 0 (AZ a) is down until the outage ends at 150 s.
+    assert_eq!(r.sum.faults[0].capacity_restored_s, Some(150.0));
 }

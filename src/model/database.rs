@@ -58,6 +58,10 @@ pub(crate) struct DbNode {
     pub random_down: bool,
     /// Whether the node was up after its last status refresh.
     was_up: bool,
+    /// Missed writes while down and has not resynced from a live primary
+    /// since: it may not be promoted (no failover to an out-of-sync
+    /// standby).
+    stale: bool,
     /// Bumped when the node's jobs are void (it went down).
     epoch: u32,
     slots: Vec<Option<DbJob>>,
@@ -116,7 +120,12 @@ pub(crate) struct Db {
     promoting: Option<usize>,
     /// The primary is down and no standby can take over yet.
     waiting: bool,
-    /// Writes lost if the failover in progress promotes a standby.
+    /// A primary failure is being handled (the last record is open).
+    open: bool,
+    /// The node whose failure opened it.
+    failed: usize,
+    /// Acknowledged writes still on their way to the standbys when the
+    /// primary failed: lost if a standby is promoted.
     at_risk: u64,
     pub failovers: Vec<DbFailover>,
     query_time: Sampler,
@@ -147,6 +156,7 @@ impl Db {
                 off: 0,
                 random_down: false,
                 was_up: true,
+                stale: false,
                 epoch: 0,
                 slots: vec![None; workers],
                 free: (0..workers as u32).rev().collect(),
@@ -175,6 +185,8 @@ impl Db {
             epoch: 0,
             promoting: None,
             waiting: false,
+            open: false,
+            failed: 0,
             at_risk: 0,
             failovers: Vec::new(),
             query_time: Sampler::new(d.query_time),
@@ -233,9 +245,18 @@ impl Db {
         if waits { t.saturating_add(rtt) } else { t }
     }
 
-    /// Writes acknowledged at `now` start their way to the standby.
+    /// Writes acknowledged at `now` start their way to the standby; nodes
+    /// that are down miss them.
     fn acknowledged(&mut self, now: SimTime, writes: u32) {
-        if self.replication != Replication::Async || writes == 0 {
+        if writes == 0 {
+            return;
+        }
+        for n in &mut self.nodes {
+            if !n.up() {
+                n.stale = true;
+            }
+        }
+        if self.replication != Replication::Async {
             return;
         }
         self.forget_replicated(now);
@@ -254,16 +275,32 @@ impl Db {
         }
     }
 
-    /// First failover target that is up, in node order.
+    /// First failover target that is up and in sync, in node order.
     fn candidate(&self) -> Option<usize> {
         self.nodes
             .iter()
-            .position(|n| n.role == Role::Standby && n.up())
+            .position(|n| n.role == Role::Standby && n.up() && !n.stale)
     }
 
-    /// The first failover target, up or not.
+    /// Up nodes copy the live primary's data again.
+    fn resync(&mut self) {
+        if self.nodes[self.primary].up() && self.nodes[self.primary].role == Role::Primary {
+            for n in &mut self.nodes {
+                if n.up() {
+                    n.stale = false;
+                }
+            }
+        }
+    }
+
+    /// The failover target a `db_standby_failure` hits: the one being
+    /// promoted, else the first standby (up or not) that is not a fenced old
+    /// primary.
     pub(crate) fn first_standby(&self) -> Option<usize> {
-        self.nodes.iter().position(|n| n.role == Role::Standby)
+        self.promoting.or_else(|| {
+            (0..self.nodes.len())
+                .find(|&k| k != self.primary && self.nodes[k].role == Role::Standby)
+        })
     }
 }
 
@@ -396,28 +433,29 @@ impl Sim<'_> {
             up,
         });
         match (up, role) {
-            (false, Role::Primary) => self.db_primary_down(),
-            (true, Role::Primary) => self.db_primary_back(),
-            (true, Role::Standby) => {
+            (false, Role::Primary) => self.db_primary_down(node),
+            (true, Role::Primary) => self.db_primary_back(node),
+            (true, _) => {
                 let db = self.db();
-                if db.waiting && !db.nodes[db.primary].up() {
+                db.resync();
+                if db.open && db.waiting && db.candidate().is_some() {
                     db.waiting = false;
-                    self.db_start_promotion(node);
+                    let c = db.candidate().expect("checked");
+                    self.db_start_promotion(c);
                 }
             }
             _ => {}
         }
+        if up {
+            self.faults_notice_data_up();
+        }
     }
 
-    fn db_primary_down(&mut self) {
+    fn db_primary_down(&mut self, node: usize) {
         let now = self.now();
         let db = self.db();
-        if db
-            .failovers
-            .last()
-            .is_some_and(|f| f.promoted.is_none() && f.repaired.is_none())
-        {
-            return; // Already failing over (the new primary died first).
+        if db.open {
+            return; // Defensive: a fenced old primary has the standby role.
         }
         db.forget_replicated(now);
         db.at_risk = db
@@ -426,6 +464,8 @@ impl Sim<'_> {
             .map(|Reverse((_, w))| u64::from(*w))
             .sum();
         db.in_transit.clear();
+        db.open = true;
+        db.failed = node;
         db.failovers.push(DbFailover {
             start: now,
             ..DbFailover::default()
@@ -436,24 +476,29 @@ impl Sim<'_> {
         self.sched.after(detection, Event::DbDetect { epoch });
     }
 
-    /// The primary serves again before any promotion: no failover happened.
-    fn db_primary_back(&mut self) {
+    /// The failed primary serves again.
+    fn db_primary_back(&mut self, node: usize) {
         let now = self.now();
         let db = self.db();
-        let Some(f) = db.failovers.last_mut() else {
-            return;
-        };
-        if f.promoted.is_some() || f.repaired.is_some() {
+        if !db.open {
             return;
         }
-        if f.detected.is_some() && db.promoting.is_some() {
-            return; // The promotion goes on; the old primary will be a standby.
+        if db.promoting.is_some() {
+            // Too late to call the promotion off: the old primary is fenced
+            // (takes no writes) and waits as a standby with all its data.
+            db.nodes[node].role = Role::Standby;
+            db.nodes[node].stale = false;
+            return;
         }
-        f.repaired = Some(now);
-        // Its unreplicated writes are still there.
+        // Back before any promotion: no failover happened, nothing is lost.
+        if let Some(f) = db.failovers.last_mut() {
+            f.repaired = Some(now);
+        }
+        db.open = false;
         db.at_risk = 0;
         db.waiting = false;
         db.epoch = db.epoch.wrapping_add(1);
+        db.resync();
     }
 
     pub(super) fn on_db_detect(&mut self, epoch: u32) {
@@ -511,7 +556,9 @@ impl Sim<'_> {
         db.nodes[old].role = Role::Standby;
         db.nodes[n].role = Role::Primary;
         db.primary = n;
+        db.open = false;
         db.epoch = db.epoch.wrapping_add(1);
+        db.resync();
         let mut last = now;
         for i in 0..db.switch_at.len() {
             let delay = match db.endpoint {
@@ -530,7 +577,9 @@ impl Sim<'_> {
             db.switch_at[i] = now.saturating_add(delay);
             last = last.max(db.switch_at[i]);
         }
-        let lost = std::mem::take(&mut db.at_risk);
+        // Promoting the fenced old primary itself loses nothing.
+        let at_risk = std::mem::take(&mut db.at_risk);
+        let lost = if n == db.failed { 0 } else { at_risk };
         if let Some(f) = db.failovers.last_mut() {
             f.promoted = Some(now);
             f.endpoint_switched = Some(last);

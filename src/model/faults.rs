@@ -241,10 +241,22 @@ impl Sim<'_> {
     pub(super) fn faults_notice_db(&mut self, node: usize) {
         let now = self.now();
         for f in &self.faults.faults {
+            // As for targets: only a fault whose damage still lasts.
             if let Some(id) = f.tracker
+                && !(f.ended && self.metrics.fault(id).is_capacity_restored())
                 && f.db_nodes.contains(&node)
             {
                 self.metrics.fault(id).detected(now);
+            }
+        }
+    }
+
+    /// A database or store node came back: maybe a fault's capacity is.
+    pub(super) fn faults_notice_data_up(&mut self) {
+        for k in 0..self.faults.faults.len() {
+            let f = &self.faults.faults[k];
+            if !f.db_nodes.is_empty() || !f.kv_nodes.is_empty() {
+                self.check_capacity(k);
             }
         }
     }

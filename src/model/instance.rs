@@ -148,21 +148,22 @@ impl Sim<'_> {
             misses: 0,
             in_db: false,
         };
-        if self.instances[inst as usize].status == Status::Up
-            && let Err(reason) = self.check_session(inst, user)
-        {
-            self.fail_later(req, attempt, latency, reason);
-            return;
-        }
         let i = &mut self.instances[inst as usize];
         match i.status {
             Status::Up => {
-                if let Some(slot) = i.free_slots.pop() {
-                    self.start_job(inst, slot, job);
-                } else if i.queue.len() < i.queue_capacity {
-                    i.queue.push_back(job);
-                } else {
+                if i.free_slots.is_empty() && i.queue.len() >= i.queue_capacity {
                     self.fail_later(req, attempt, latency, DropReason::QueueFull);
+                    return;
+                }
+                // Admitted: the app looks up the user's session first.
+                if let Err(reason) = self.check_session(inst, user) {
+                    self.fail_later(req, attempt, latency, reason);
+                    return;
+                }
+                let i = &mut self.instances[inst as usize];
+                match i.free_slots.pop() {
+                    Some(slot) => self.start_job(inst, slot, job),
+                    None => i.queue.push_back(job),
                 }
             }
             Status::Hung => {
@@ -184,12 +185,12 @@ impl Sim<'_> {
     /// cache (both answer in well under a millisecond once reached).
     fn store_round_trips(&self, reads: u16) -> SimTime {
         let rtt = self.s.network.latency.saturating_mul(2);
-        let mut t = 0;
+        let mut t: SimTime = 0;
         if self.s.app.sessions == Sessions::External {
-            t += rtt;
+            t = t.saturating_add(rtt);
         }
         if self.cache.is_some() && reads > 0 {
-            t += rtt;
+            t = t.saturating_add(rtt);
         }
         t
     }

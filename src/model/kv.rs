@@ -37,6 +37,9 @@ pub(crate) struct KvNode {
     pub off: u16,
     pub random_down: bool,
     was_up: bool,
+    /// Holds a current copy of the data (lost with the node's memory,
+    /// copied again from a serving primary).
+    synced: bool,
 }
 
 impl KvNode {
@@ -73,6 +76,7 @@ impl Kv {
                 .map(|k| KvNode {
                     az: (cfg.primary_az + k) % s.azs.len(),
                     was_up: true,
+                    synced: true,
                     ..KvNode::default()
                 })
                 .collect(),
@@ -95,6 +99,11 @@ impl Kv {
     fn live_replica(&self) -> Option<usize> {
         let other = 1 - self.primary;
         (self.nodes.len() == 2 && self.nodes[other].up()).then_some(other)
+    }
+
+    /// Whether a live replica holds the data.
+    fn synced_replica(&self) -> bool {
+        self.live_replica().is_some_and(|r| self.nodes[r].synced)
     }
 }
 
@@ -124,6 +133,10 @@ impl Sim<'_> {
         });
         let kv = self.kv(id);
         let is_primary = node == kv.primary;
+        if !up {
+            // An in-memory store without persistence: its copy is gone.
+            kv.nodes[node].synced = false;
+        }
         match (up, is_primary) {
             (false, true) => {
                 kv.available = false;
@@ -132,18 +145,23 @@ impl Sim<'_> {
                 }
             }
             (true, true) if !kv.available => {
-                // The primary restarts; with a live replica it resyncs from
-                // it, without one its memory is gone.
+                // The primary restarts: it copies the data back from a
+                // replica that has it, or starts empty.
                 kv.available = true;
                 kv.epoch = kv.epoch.wrapping_add(1);
-                if kv.live_replica().is_none() {
-                    kv.data_epoch = kv.data_epoch.wrapping_add(1);
-                    kv.emptied_at = Some(now);
+                let keeps = kv.synced_replica();
+                kv.nodes[node].synced = true;
+                if !keeps {
                     self.kv_data_lost(id);
                 }
             }
-            (true, false) if !kv.available => self.kv_schedule_failover(id),
+            // A node back while the primary serves copies its data.
+            (true, _) if kv.available => kv.nodes[node].synced = true,
+            (true, false) => self.kv_schedule_failover(id),
             _ => {}
+        }
+        if up {
+            self.faults_notice_data_up();
         }
     }
 
@@ -174,6 +192,12 @@ impl Sim<'_> {
         kv.primary = replica;
         kv.available = true;
         kv.failovers += 1;
+        // A replica that restarted while the primary was down is empty.
+        let keeps = kv.nodes[replica].synced;
+        kv.nodes[replica].synced = true;
+        if !keeps {
+            self.kv_data_lost(id);
+        }
         self.trace.emit(now, || TraceEvent::StoreFailover {
             store: id.name(),
             node: replica,
@@ -182,6 +206,10 @@ impl Sim<'_> {
 
     /// The store's data is gone: the cache starts cold, sessions are lost.
     fn kv_data_lost(&mut self, id: KvId) {
+        let now = self.now();
+        let kv = self.kv(id);
+        kv.data_epoch = kv.data_epoch.wrapping_add(1);
+        kv.emptied_at = Some(now);
         if id == KvId::Sessions {
             self.sessions_store_lost();
         }

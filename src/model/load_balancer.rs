@@ -231,10 +231,12 @@ impl LoadBalancer {
         Some(target)
     }
 
-    /// The node in `target`'s AZ, if it is up.
+    /// The node in `target`'s AZ, if it is up and in DNS (a node DNS
+    /// dropped sends the user elsewhere, which ends the stickiness).
     pub(crate) fn home_node(&self, target: u32) -> Option<usize> {
         let az = self.targets[target as usize].az;
-        (self.nodes[az].down == 0).then_some(az)
+        let nd = &self.nodes[az];
+        (nd.down == 0 && nd.dns_removed_at.is_none()).then_some(az)
     }
 
     /// `target` if node `node` may route to it now (a sticky session's
