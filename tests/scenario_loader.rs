@@ -1544,3 +1544,22 @@ fn overrides_reach_the_data_tier() {
         "did you mean `endpoint`?",
     );
 }
+
+#[test]
+fn an_async_lag_too_long_to_hold_in_memory_is_refused() {
+    let e = fails(
+        "workload: { rate: 100000/s }\ndatabase:\n  replication: async\n  replication_lag: { dist: exponential, mean: 10m }\n",
+    );
+    assert_at(
+        &e,
+        4,
+        20,
+        "database.replication_lag",
+        "keeps about 60000000 write batches in transit; at most 10000000 are supported",
+    );
+    // The same lag at a modest rate is fine.
+    assert!(
+        load("workload: { rate: 100/s }\ndatabase:\n  replication: async\n  replication_lag: { dist: exponential, mean: 10m }\n")
+            .is_ok()
+    );
+}

@@ -70,6 +70,9 @@ pub(crate) fn resolve(raw: &RawScenario, default_name: &str) -> Res<Scenario> {
         .as_ref()
         .map(|db| resolve_database(db, &azs, &root.key("database")))
         .transpose()?;
+    if let Some(db) = &database {
+        check_writes_in_transit(db, &workload, &root.key("database").key("replication_lag"))?;
+    }
     let cache_path = root.key("cache");
     let cache = match &raw.cache {
         None => None,
@@ -659,6 +662,35 @@ fn resolve_cache(raw: &RawCache, azs: &[String], path: &KeyPath) -> Res<Cache> {
         )?,
         warm_time: duration_or(&raw.warm_time, &path.key("warm_time"), d::CACHE_WARM_TIME)?,
     })
+}
+
+/// Most writes the model keeps in transit to a standby at once (each is a
+/// few bytes; this bounds that memory to about 160 MB).
+const MAX_WRITES_IN_TRANSIT: f64 = 1e7;
+
+/// Under async replication every call with writes stays in memory for one
+/// lag: refuse a rate x lag that could not be held, instead of aborting.
+fn check_writes_in_transit(db: &Database, w: &Workload, path: &KeyPath) -> Res<()> {
+    if db.replication != Replication::Async || w.queries == 0 || w.write_fraction == 0.0 {
+        return Ok(());
+    }
+    let mean = match db.replication_lag {
+        ServiceTime::Constant { value } => value,
+        ServiceTime::Exponential { mean } | ServiceTime::LogNormal { mean, .. } => mean,
+    };
+    let in_transit = w.rate * crate::engine::as_secs_f64(mean);
+    if in_transit > MAX_WRITES_IN_TRANSIT {
+        return Err(Issue::at(
+            path,
+            format!(
+                "{} requests/s x a mean lag of {} keeps about {in_transit:.0} write batches in transit; \
+                 at most {MAX_WRITES_IN_TRANSIT:.0} are supported: lower the lag or the rate",
+                w.rate,
+                fd(mean)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The session store exists when sessions are external or the file
