@@ -14,11 +14,12 @@
 //! way when the primary fails are gone if a standby is promoted.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::BinaryHeap;
 
 use rand::Rng;
 
 use super::dist::{Sampler, UpDown};
+use super::workers::Workers;
 use super::{Event, Sim, trace::TraceEvent};
 use crate::engine::{SimTime, Stream, stream};
 use crate::scenario::{Database, DbMode, Endpoint, Reads, Replication, Scenario};
@@ -50,9 +51,6 @@ pub(crate) struct DbJob {
 pub(crate) struct DbNode {
     pub az: usize,
     pub role: Role,
-    /// Serves reads while not primary (cluster standbys, Aurora and read
-    /// replicas; not a Multi-AZ instance's standby).
-    readable_standby: bool,
     pub crashed: u16,
     pub off: u16,
     pub random_down: bool,
@@ -64,18 +62,12 @@ pub(crate) struct DbNode {
     stale: bool,
     /// Bumped when the node's jobs are void (it went down).
     epoch: u32,
-    slots: Vec<Option<DbJob>>,
-    free: Vec<u32>,
-    queue: VecDeque<DbJob>,
+    workers: Workers<DbJob>,
 }
 
 impl DbNode {
     pub fn up(&self) -> bool {
         self.crashed == 0 && self.off == 0 && !self.random_down
-    }
-
-    fn readable(&self) -> bool {
-        self.role == Role::Replica || (self.role == Role::Standby && self.readable_standby)
     }
 }
 
@@ -105,7 +97,6 @@ pub(crate) struct Db {
     proxy_switch: SimTime,
     detection: SimTime,
     promotion: SimTime,
-    queue_capacity: usize,
     /// Per app instance: the node its connections reach, the node it will
     /// reach from `switch_at` on.
     resolved: Vec<u32>,
@@ -141,26 +132,21 @@ impl Db {
     pub(crate) fn new(s: &Scenario, d: &Database) -> Db {
         let n = d.node_count() as usize;
         let standbys = d.standbys() as usize;
-        let readable_standby = matches!(d.mode, DbMode::MultiAzCluster | DbMode::Aurora);
-        let workers = d.workers as usize;
         let nodes = (0..n)
             .map(|k| DbNode {
-                az: (d.primary_az + k) % s.azs.len(),
+                az: d.node_az(k, s.azs.len()),
                 role: match k {
                     0 => Role::Primary,
                     k if k <= standbys => Role::Standby,
                     _ => Role::Replica,
                 },
-                readable_standby,
                 crashed: 0,
                 off: 0,
                 random_down: false,
                 was_up: true,
                 stale: false,
                 epoch: 0,
-                slots: vec![None; workers],
-                free: (0..workers as u32).rev().collect(),
-                queue: VecDeque::new(),
+                workers: Workers::new(d.workers, d.queue_capacity),
             })
             .collect();
         let apps = s.instance_count();
@@ -176,7 +162,6 @@ impl Db {
             proxy_switch: d.proxy_switch,
             detection: d.detection,
             promotion: d.promotion,
-            queue_capacity: d.queue_capacity as usize,
             resolved: vec![0; apps],
             pending: vec![0; apps],
             switch_at: vec![0; apps],
@@ -207,7 +192,7 @@ impl Db {
             let n = self.nodes.len();
             for k in 1..=n {
                 let i = (self.reader_cursor + k) % n;
-                if self.nodes[i].up() && self.nodes[i].readable() {
+                if self.nodes[i].up() && self.readable(i) {
                     self.reader_cursor = i;
                     return i as u32;
                 }
@@ -219,10 +204,20 @@ impl Db {
         self.resolved[inst]
     }
 
+    /// Whether `node` serves reads while not primary: read replicas, and
+    /// the standbys of a cluster or Aurora (not a Multi-AZ instance's).
+    fn readable(&self, node: usize) -> bool {
+        match self.nodes[node].role {
+            Role::Replica => true,
+            Role::Standby => matches!(self.mode, DbMode::MultiAzCluster | DbMode::Aurora),
+            Role::Primary => false,
+        }
+    }
+
     /// Whether `node` can take this call now.
     fn accepts(&self, node: usize, writes: bool) -> bool {
         let nd = &self.nodes[node];
-        nd.up() && (nd.role == Role::Primary || (!writes && nd.readable()))
+        nd.up() && (nd.role == Role::Primary || (!writes && self.readable(node)))
     }
 
     /// The time the queries of one call need, commit wait included.
@@ -343,22 +338,19 @@ impl Sim<'_> {
             writes,
         };
         let nd = &mut db.nodes[n];
-        if let Some(slot) = nd.free.pop() {
-            self.start_db_job(node, slot, job);
-        } else if nd.queue.len() < db.queue_capacity {
-            nd.queue.push_back(job);
-        } else {
+        if nd.workers.full() {
             // "Too many connections": refused at once.
             self.db_reply(gslot, epoch, false, writes);
+        } else if let Some(slot) = nd.workers.place(job) {
+            self.start_db_job(node, slot, job.demand);
         }
     }
 
-    fn start_db_job(&mut self, node: u32, slot: u32, job: DbJob) {
-        let nd = &mut self.db().nodes[node as usize];
-        nd.slots[slot as usize] = Some(job);
-        let epoch = nd.epoch;
+    /// The database worker in `slot` starts the call it holds.
+    fn start_db_job(&mut self, node: u32, slot: u32, demand: SimTime) {
+        let epoch = self.db().nodes[node as usize].epoch;
         self.sched
-            .after(job.demand, Event::DbDone { node, slot, epoch });
+            .after(demand, Event::DbDone { node, slot, epoch });
     }
 
     pub(super) fn on_db_done(&mut self, node: u32, slot: u32, epoch: u32) {
@@ -368,10 +360,7 @@ impl Sim<'_> {
         if nd.epoch != epoch {
             return;
         }
-        let job = nd.slots[slot as usize]
-            .take()
-            .expect("a current-epoch completion has its job");
-        let next = nd.queue.pop_front();
+        let (job, next) = nd.workers.finish(slot);
         let is_primary = nd.role == Role::Primary;
         if is_primary {
             db.acknowledged(now, job.writes);
@@ -379,9 +368,8 @@ impl Sim<'_> {
         let queries = job.queries;
         self.metrics.tier(|t| t.db_queries += u64::from(queries));
         self.db_reply(job.gslot, job.epoch, true, job.writes);
-        match next {
-            Some(j) => self.start_db_job(node, slot, j),
-            None => self.db().nodes[node as usize].free.push(slot),
+        if let Some(j) = next {
+            self.start_db_job(node, slot, j.demand);
         }
     }
 
@@ -416,14 +404,7 @@ impl Sim<'_> {
         if !up {
             // Open connections break: every call on the node fails.
             nd.epoch = nd.epoch.wrapping_add(1);
-            let mut jobs: Vec<DbJob> = nd.queue.drain(..).collect();
-            for (i, slot) in nd.slots.iter_mut().enumerate() {
-                if let Some(job) = slot.take() {
-                    jobs.push(job);
-                    nd.free.push(i as u32);
-                }
-            }
-            for job in jobs {
+            for job in nd.workers.take_all() {
                 self.db_reply(job.gslot, job.epoch, false, job.writes);
             }
         }

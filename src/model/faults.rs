@@ -239,12 +239,18 @@ impl Sim<'_> {
     /// The database noticed its primary `node` failed: the first detection
     /// of the faults that took it down.
     pub(super) fn faults_notice_db(&mut self, node: usize) {
+        self.faults_detected(|f| f.db_nodes.contains(&node));
+    }
+
+    /// Credits a detection now to every fault that `hit` and whose damage
+    /// still lasts: a short crash may end before the LB notices, which then
+    /// sees the boot; a fault long repaired gets no credit.
+    fn faults_detected(&mut self, hit: impl Fn(&Active) -> bool) {
         let now = self.now();
         for f in &self.faults.faults {
-            // As for targets: only a fault whose damage still lasts.
             if let Some(id) = f.tracker
                 && !(f.ended && self.metrics.fault(id).is_capacity_restored())
-                && f.db_nodes.contains(&node)
+                && hit(f)
             {
                 self.metrics.fault(id).detected(now);
             }
@@ -264,17 +270,7 @@ impl Sim<'_> {
     /// The LB marked `target` unhealthy: the first detection of the faults
     /// acting on it.
     pub(super) fn faults_notice_unhealthy(&mut self, target: u32) {
-        let now = self.now();
-        for f in &self.faults.faults {
-            // A fault still counts while its damage lasts: a short crash may
-            // end before the LB notices, which then sees the boot.
-            if let Some(id) = f.tracker
-                && !(f.ended && self.metrics.fault(id).is_capacity_restored())
-                && f.targets.contains(&target)
-            {
-                self.metrics.fault(id).detected(now);
-            }
-        }
+        self.faults_detected(|f| f.targets.contains(&target));
     }
 
     /// `target` became healthy in the LB's view or started serving: maybe a

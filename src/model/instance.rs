@@ -2,7 +2,7 @@
 //! status derived from what is currently done to the instance (power off,
 //! crash, hang, boot), so overlapping faults compose instead of fighting.
 
-use std::collections::VecDeque;
+use super::workers::Workers;
 
 use rand::Rng;
 
@@ -74,17 +74,13 @@ pub(crate) struct Instance {
     pub status: Status,
     /// Bumped whenever scheduled completions become void.
     pub epoch: u32,
-    slots: Vec<Option<Job>>,
-    free_slots: Vec<u32>,
-    queue: VecDeque<Job>,
-    queue_capacity: usize,
+    workers: Workers<Job>,
     /// Added to every response and health check (latency faults).
     pub extra_latency: SimTime,
 }
 
 impl Instance {
     pub(crate) fn new(az: usize, app: &App) -> Instance {
-        let workers = app.workers as usize;
         Instance {
             az,
             off: 0,
@@ -94,10 +90,7 @@ impl Instance {
             booting: false,
             status: Status::Up,
             epoch: 0,
-            slots: vec![None; workers],
-            free_slots: (0..workers as u32).rev().collect(),
-            queue: VecDeque::new(),
-            queue_capacity: app.queue_capacity as usize,
+            workers: Workers::new(app.workers, app.queue_capacity),
             extra_latency: 0,
         }
     }
@@ -116,18 +109,23 @@ impl Instance {
         }
     }
 
+    /// The jobs a resuming hung process starts over, from their beginning
+    /// (a database call it waited for is made again): (slot, demand).
+    fn thaw(&mut self) -> Vec<(u32, SimTime)> {
+        let busy = self.workers.busy();
+        for &(slot, _) in &busy {
+            if let Some(j) = self.workers.job_mut(slot) {
+                j.in_db = false;
+            }
+        }
+        busy.into_iter().map(|(slot, j)| (slot, j.demand)).collect()
+    }
+
     /// Removes every job (queued and in service); their pending completions
     /// become void.
     fn take_jobs(&mut self) -> Vec<Job> {
         self.epoch = self.epoch.wrapping_add(1);
-        let mut jobs: Vec<Job> = self.queue.drain(..).collect();
-        for (i, slot) in self.slots.iter_mut().enumerate() {
-            if let Some(job) = slot.take() {
-                jobs.push(job);
-                self.free_slots.push(i as u32);
-            }
-        }
-        jobs
+        self.workers.take_all()
     }
 }
 
@@ -151,7 +149,7 @@ impl Sim<'_> {
         let i = &mut self.instances[inst as usize];
         match i.status {
             Status::Up => {
-                if i.free_slots.is_empty() && i.queue.len() >= i.queue_capacity {
+                if i.workers.full() {
                     self.fail_later(req, attempt, latency, DropReason::QueueFull);
                     return;
                 }
@@ -160,19 +158,15 @@ impl Sim<'_> {
                     self.fail_later(req, attempt, latency, reason);
                     return;
                 }
-                let i = &mut self.instances[inst as usize];
-                match i.free_slots.pop() {
-                    Some(slot) => self.start_job(inst, slot, job),
-                    None => i.queue.push_back(job),
+                if let Some(slot) = self.instances[inst as usize].workers.place(job) {
+                    self.start_job(inst, slot, job.demand);
                 }
             }
             Status::Hung => {
                 // A hung process holds what it accepted; once its backlog is
                 // full, new connections are not even refused: silence, and
                 // the client's timeout decides.
-                if i.queue.len() < i.queue_capacity {
-                    i.queue.push_back(job);
-                }
+                i.workers.enqueue(job);
             }
             Status::Booting | Status::Crashed => {
                 self.fail_later(req, attempt, latency, DropReason::ConnectionReset)
@@ -195,12 +189,11 @@ impl Sim<'_> {
         t
     }
 
-    fn start_job(&mut self, inst: u32, slot: u32, job: Job) {
-        let i = &mut self.instances[inst as usize];
-        i.slots[slot as usize] = Some(job);
-        let epoch = i.epoch;
+    /// The worker in `slot` starts (or restarts) the job it holds.
+    fn start_job(&mut self, inst: u32, slot: u32, demand: SimTime) {
+        let epoch = self.instances[inst as usize].epoch;
         self.sched
-            .after(job.demand, Event::ServiceDone { inst, slot, epoch });
+            .after(demand, Event::ServiceDone { inst, slot, epoch });
     }
 
     pub(super) fn on_service_done(&mut self, inst: u32, slot: u32, epoch: u32) {
@@ -208,15 +201,17 @@ impl Sim<'_> {
         if epoch != i.epoch {
             return;
         }
-        let job = i.slots[slot as usize]
-            .as_mut()
+        let job = *i
+            .workers
+            .job(slot)
             .expect("a current-epoch completion has its job");
         if !job.in_db && (job.writes > 0 || job.reads > 0) {
             let (writes, reads) = (job.writes, job.reads);
             let misses = self.cache_misses(reads);
             if writes > 0 || misses > 0 {
-                let job = self.instances[inst as usize].slots[slot as usize]
-                    .as_mut()
+                let job = self.instances[inst as usize]
+                    .workers
+                    .job_mut(slot)
                     .expect("checked above");
                 job.misses = misses;
                 job.in_db = true;
@@ -255,7 +250,7 @@ impl Sim<'_> {
         if i.epoch != epoch {
             return None;
         }
-        let job = i.slots[(gslot % w) as usize].as_ref()?;
+        let job = i.workers.job(gslot % w)?;
         job.in_db.then(|| {
             (
                 u32::from(job.writes) + u32::from(job.misses),
@@ -277,11 +272,8 @@ impl Sim<'_> {
     /// `reason`) goes to the client and the worker takes the next job.
     fn finish_job(&mut self, inst: u32, slot: u32, reason: Option<DropReason>) {
         let i = &mut self.instances[inst as usize];
-        let job = i.slots[slot as usize]
-            .take()
-            .expect("finish_job is called on a busy worker");
+        let (job, next) = i.workers.finish(slot);
         let extra = i.extra_latency;
-        let next = i.queue.pop_front();
         if self.clients.is_live(job.req, job.attempt) {
             let latency = self.s.network.latency;
             match reason {
@@ -299,24 +291,15 @@ impl Sim<'_> {
                 Some(r) => self.fail_later(job.req, job.attempt, latency.saturating_add(extra), r),
             }
         }
-        match next {
-            Some(job) => self.start_job(inst, slot, job),
-            None => self.instances[inst as usize].free_slots.push(slot),
+        if let Some(job) = next {
+            self.start_job(inst, slot, job.demand);
         }
     }
 
     /// Serves queued jobs on free workers (after a hang or a boot).
     fn fill_workers(&mut self, inst: u32) {
-        loop {
-            let i = &mut self.instances[inst as usize];
-            if i.queue.is_empty() {
-                return;
-            }
-            let Some(slot) = i.free_slots.pop() else {
-                return;
-            };
-            let job = i.queue.pop_front().expect("checked non-empty");
-            self.start_job(inst, slot, job);
+        for (slot, job) in self.instances[inst as usize].workers.fill() {
+            self.start_job(inst, slot, job.demand);
         }
     }
 
@@ -368,14 +351,8 @@ impl Sim<'_> {
             Status::Up => {
                 if old == Status::Hung {
                     // The process resumes: frozen jobs start over.
-                    let frozen: Vec<(u32, Job)> = i
-                        .slots
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(s, j)| j.map(|j| (s as u32, Job { in_db: false, ..j })))
-                        .collect();
-                    for (slot, job) in frozen {
-                        self.start_job(inst, slot, job);
+                    for (slot, demand) in i.thaw() {
+                        self.start_job(inst, slot, demand);
                     }
                 }
                 self.fill_workers(inst);

@@ -69,12 +69,12 @@ pub(crate) struct Kv {
 
 impl Kv {
     pub(crate) fn new(s: &Scenario, cfg: &KvStore, id: KvId) -> Kv {
-        let n = if cfg.replica { 2 } else { 1 };
+        let n = cfg.node_count();
         let name = id.name();
         Kv {
             nodes: (0..n)
                 .map(|k| KvNode {
-                    az: (cfg.primary_az + k) % s.azs.len(),
+                    az: cfg.node_az(k, s.azs.len()),
                     was_up: true,
                     synced: true,
                     ..KvNode::default()

@@ -53,6 +53,18 @@ struct Node {
     dns_removed_at: Option<SimTime>,
 }
 
+/// The targets a node may route to: its healthy ones or, with none and
+/// fail-open (ALB), all of them; `None` means 503.
+fn routable<'a>(healthy: &'a [u32], targets: &'a [u32], fail_open: bool) -> Option<&'a [u32]> {
+    if !healthy.is_empty() {
+        Some(healthy)
+    } else if fail_open {
+        Some(targets)
+    } else {
+        None
+    }
+}
+
 /// Load balancer state.
 pub(crate) struct LoadBalancer {
     nodes: Vec<Node>,
@@ -192,14 +204,7 @@ impl LoadBalancer {
     /// The target node `node` sends an attempt to, or `None` (503).
     pub(crate) fn route(&mut self, node: usize) -> Option<u32> {
         let nd = &mut self.nodes[node];
-        let set = if !nd.healthy.is_empty() {
-            &nd.healthy
-        } else if self.fail_open {
-            // ALB: with no healthy target, route to all of them.
-            &nd.targets
-        } else {
-            return None;
-        };
+        let set = routable(&nd.healthy, &nd.targets, self.fail_open)?;
         let len = set.len();
         if len == 0 {
             return None;
@@ -244,14 +249,9 @@ impl LoadBalancer {
     /// open.
     pub(crate) fn route_to(&mut self, node: usize, target: u32) -> Option<u32> {
         let nd = &self.nodes[node];
-        let set = if !nd.healthy.is_empty() {
-            &nd.healthy
-        } else if self.fail_open {
-            &nd.targets
-        } else {
-            return None;
-        };
-        set.binary_search(&target).ok()?;
+        routable(&nd.healthy, &nd.targets, self.fail_open)?
+            .binary_search(&target)
+            .ok()?;
         self.targets[target as usize].outstanding += 1;
         Some(target)
     }

@@ -17,6 +17,7 @@ mod load_balancer;
 mod sessions;
 pub mod topology;
 mod trace;
+mod workers;
 
 use std::io::Write;
 

@@ -74,7 +74,7 @@ impl Topology {
         if let Some(db) = &s.database {
             tiers.extend((0..db.node_count() as usize).map(|node| Node::Database {
                 node,
-                az: (db.primary_az + node) % n_azs,
+                az: db.node_az(node, n_azs),
             }));
         }
         for (store, is_cache) in [
@@ -82,9 +82,8 @@ impl Topology {
             (s.session_store.as_ref(), false),
         ] {
             let Some(store) = store else { continue };
-            let nodes = if store.replica { 2 } else { 1 };
-            tiers.extend((0..nodes).map(|node| {
-                let az = (store.primary_az + node) % n_azs;
+            tiers.extend((0..store.node_count()).map(|node| {
+                let az = store.node_az(node, n_azs);
                 if is_cache {
                     Node::Cache { node, az }
                 } else {

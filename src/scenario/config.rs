@@ -283,6 +283,12 @@ impl Database {
             DbMode::MultiAzCluster | DbMode::Aurora => 1 + self.standbys(),
         }
     }
+
+    /// AZ index of node `node` among `azs` AZs: the primary's, then the
+    /// next ones round the list.
+    pub fn node_az(&self, node: usize, azs: usize) -> usize {
+        (self.primary_az + node) % azs
+    }
 }
 
 /// A Redis-like store: a primary and an optional replica in the next AZ.
@@ -295,6 +301,18 @@ pub struct KvStore {
     /// AZ index of the initial primary.
     pub primary_az: usize,
     pub failures: Option<RandomFailures>,
+}
+
+impl KvStore {
+    /// The primary and, if configured, its replica.
+    pub fn node_count(&self) -> usize {
+        if self.replica { 2 } else { 1 }
+    }
+
+    /// AZ index of node `node`: the primary's, then the next AZ.
+    pub fn node_az(&self, node: usize, azs: usize) -> usize {
+        (self.primary_az + node) % azs
+    }
 }
 
 /// A cache in front of the database's reads.
