@@ -190,6 +190,8 @@ fn full_file_maps_to_typed_values() {
         database: None,
         cache: None,
         session_store: None,
+        autoscaling: None,
+        fleet: vec![3, 3, 3],
     };
     assert_eq!(s, expected);
 }

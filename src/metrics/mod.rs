@@ -10,9 +10,12 @@
 //! or above the threshold and stays there for one window.
 
 mod faults;
+mod fleet;
 mod timeseries;
 
 pub use faults::{FaultOutcome, FaultTracker, Verdict};
+use fleet::FleetGauges;
+pub use fleet::FleetRow;
 pub use timeseries::{NullSink, Row, RowSink, VecSink};
 
 use hdrhistogram::Histogram;
@@ -186,6 +189,7 @@ pub struct Recorder {
     healthy_integral: u128,
     zero_healthy_ns: SimTime,
     faults: Vec<FaultTracker>,
+    fleet: FleetGauges,
 }
 
 fn histogram(sigfig: u8) -> Histogram<u64> {
@@ -226,6 +230,7 @@ impl Recorder {
             healthy_integral: 0,
             zero_healthy_ns: 0,
             faults: Vec::new(),
+            fleet: FleetGauges::default(),
             setup,
         }
     }
@@ -276,6 +281,7 @@ impl Recorder {
             p99_ms: q(&self.row_hist, 0.99),
             max_ms: (!self.row_hist.is_empty()).then(|| self.row_hist.max() as f64 / 1000.0),
             healthy: self.healthy.clone(),
+            fleet: self.fleet.row(end),
         };
         self.sink.row(&row);
         self.row_hist.reset();
@@ -331,6 +337,22 @@ impl Recorder {
     pub fn tier(&mut self, f: impl Fn(&mut TierCounts)) {
         f(&mut self.row_tier);
         f(&mut self.tier);
+    }
+
+    /// Busy app workers changed by `delta` at `now` (the CPU column).
+    #[inline]
+    pub fn busy_workers(&mut self, now: SimTime, delta: i64) {
+        self.fleet.busy(now, delta);
+    }
+
+    /// Workers of powered app instances are now `workers`.
+    pub fn powered_workers(&mut self, now: SimTime, workers: u64) {
+        self.fleet.capacity(now, workers);
+    }
+
+    /// The group's desired capacity, serving and booting instances.
+    pub fn fleet_sizes(&mut self, desired: u32, in_service: u32, booting: u32) {
+        self.fleet.set_sizes(desired, in_service, booting);
     }
 
     /// The LB's count of healthy targets in `az` changed at `now`.

@@ -17,6 +17,8 @@ pub struct Row {
     pub max_ms: Option<f64>,
     /// Healthy targets per AZ at the end of the bucket (LB's view).
     pub healthy: Vec<u32>,
+    /// The fleet's sizes and CPU.
+    pub fleet: super::FleetRow,
 }
 
 /// Receives rows as they close, so the recorder keeps none of them.

@@ -102,6 +102,9 @@ pub(crate) struct Db {
     resolved: Vec<u32>,
     pending: Vec<u32>,
     switch_at: Vec<SimTime>,
+    /// The node the endpoint's DNS name answers with now (what a newly
+    /// launched app instance resolves).
+    answer: u32,
     reader_cursor: usize,
     /// Acknowledged writes not yet on the standby: (arrival there, count).
     in_transit: BinaryHeap<Reverse<(SimTime, u32)>>,
@@ -165,6 +168,7 @@ impl Db {
             resolved: vec![0; apps],
             pending: vec![0; apps],
             switch_at: vec![0; apps],
+            answer: 0,
             reader_cursor: 0,
             in_transit: BinaryHeap::new(),
             epoch: 0,
@@ -184,6 +188,18 @@ impl Db {
                 .collect(),
             random: d.failures.map(UpDown::new),
         }
+    }
+
+    /// App instance slot `inst` was launched: it resolves the endpoint now.
+    pub(crate) fn app_launched(&mut self, inst: usize) {
+        if self.resolved.len() <= inst {
+            self.resolved.resize(inst + 1, 0);
+            self.pending.resize(inst + 1, 0);
+            self.switch_at.resize(inst + 1, 0);
+        }
+        self.resolved[inst] = self.answer;
+        self.pending[inst] = self.answer;
+        self.switch_at[inst] = 0;
     }
 
     /// The node app instance `inst` sends a call to at `now`.
@@ -541,6 +557,7 @@ impl Sim<'_> {
         db.epoch = db.epoch.wrapping_add(1);
         db.resync();
         let mut last = now;
+        db.answer = node;
         for i in 0..db.switch_at.len() {
             let delay = match db.endpoint {
                 Endpoint::Proxy => db.proxy_switch,

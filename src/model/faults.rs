@@ -4,7 +4,7 @@
 use super::dist::UpDown;
 
 use super::database::Db;
-use super::instance::Status;
+use super::instance::{Life, Status};
 use super::kv::KvId;
 use super::load_balancer::Health;
 use super::{Event, Sim, trace::TraceEvent};
@@ -14,8 +14,13 @@ use crate::scenario::{FaultKind, LatencyTarget, Scenario};
 /// Per-fault bookkeeping.
 #[derive(Debug, Clone)]
 struct Active {
-    /// Instances (= targets) the fault acts on.
-    targets: Vec<u32>,
+    /// Instances (= targets) the fault acts on, with their launch: an
+    /// instance the group terminated is not touched again (its slot may
+    /// hold a new instance).
+    targets: Vec<(u32, u32)>,
+    /// Instances serving when the fault started (capacity to get back when
+    /// the group replaced some of the targets).
+    serving_before: u32,
     /// Database nodes it acts on (role faults pick theirs at the start).
     db_nodes: Vec<usize>,
     /// Store nodes it acts on.
@@ -31,39 +36,25 @@ pub(crate) struct FaultState {
     /// before it is declared masked.
     horizon: SimTime,
     /// Time to failure and time to repair (ns) of the random failure process.
-    random: Option<UpDown>,
+    pub random: Option<UpDown>,
+    /// Active power faults per AZ, and the latency they add: what an
+    /// instance launched there now starts with.
+    pub az_off: Vec<u16>,
+    pub az_extra: Vec<SimTime>,
 }
 
 impl FaultState {
     pub(crate) fn new(s: &Scenario) -> FaultState {
-        let per = s.app.instances_per_az;
         let faults = s
             .faults
             .iter()
-            .map(|f| {
-                let az_targets = |az: usize| (0..per).map(move |k| (az as u32) * per + k).collect();
-                let targets = match f.kind {
-                    FaultKind::InstanceCrash { instance }
-                    | FaultKind::InstanceHang { instance } => {
-                        vec![instance as u32]
-                    }
-                    FaultKind::AzOutage { az } => az_targets(az),
-                    FaultKind::Latency { target, .. } => match target {
-                        LatencyTarget::Az(az) => az_targets(az),
-                        LatencyTarget::Instance(i) => vec![i as u32],
-                    },
-                    FaultKind::DbPrimaryFailure
-                    | FaultKind::DbStandbyFailure
-                    | FaultKind::CacheFailure
-                    | FaultKind::SessionStoreFailure => Vec::new(),
-                };
-                Active {
-                    targets,
-                    db_nodes: Vec::new(),
-                    kv_nodes: Vec::new(),
-                    tracker: None,
-                    ended: false,
-                }
+            .map(|_| Active {
+                targets: Vec::new(),
+                serving_before: 0,
+                db_nodes: Vec::new(),
+                kv_nodes: Vec::new(),
+                tracker: None,
+                ended: false,
             })
             .collect();
         // A request started at the fault has its outcome within its longest
@@ -77,6 +68,8 @@ impl FaultState {
             faults,
             horizon,
             random,
+            az_off: vec![0; s.azs.len()],
+            az_extra: vec![0; s.azs.len()],
         }
     }
 
@@ -96,8 +89,14 @@ impl Sim<'_> {
         if let Some(random) = self.faults.random {
             for inst in 0..self.instances.len() {
                 let t = random.next(false, &mut self.failure_rngs[inst]);
-                self.sched
-                    .after(t, Event::RandomFailure { inst: inst as u32 });
+                let launch = self.instances[inst].launch;
+                self.sched.after(
+                    t,
+                    Event::RandomFailure {
+                        inst: inst as u32,
+                        launch,
+                    },
+                );
             }
         }
     }
@@ -106,9 +105,13 @@ impl Sim<'_> {
         let now = self.now();
         let f = &self.s.faults[fault as usize];
         let (db_nodes, kv_nodes) = self.data_nodes_hit(f.kind);
+        let targets = self.instances_hit(f.kind);
+        let serving_before = self.serving_count();
         let active = &mut self.faults.faults[fault as usize];
         active.db_nodes = db_nodes;
         active.kv_nodes = kv_nodes;
+        active.targets = targets;
+        active.serving_before = serving_before;
         self.apply_fault(fault as usize, true);
         let tracker = self.metrics.fault_started(now, self.faults.horizon);
         self.faults.faults[fault as usize].tracker = Some(tracker);
@@ -134,6 +137,48 @@ impl Sim<'_> {
             kind: f.kind.name(),
         });
         self.check_capacity(fault as usize);
+    }
+
+    /// The app instances `kind` hits if it starts now: an instance fault
+    /// names an instance of the initial fleet (nothing if the group has
+    /// terminated it), an AZ fault every instance in the AZ.
+    fn instances_hit(&self, kind: FaultKind) -> Vec<(u32, u32)> {
+        let live = |k: usize| self.instances[k].life != Life::Terminated;
+        let one = |k: usize| {
+            // Instances of the initial fleet have launch number = slot.
+            if live(k) && self.instances[k].launch == k as u32 {
+                vec![(k as u32, k as u32)]
+            } else {
+                Vec::new()
+            }
+        };
+        let az = |az: usize| {
+            (0..self.instances.len())
+                .filter(|&k| live(k) && self.instances[k].az == az)
+                .map(|k| (k as u32, self.instances[k].launch))
+                .collect()
+        };
+        match kind {
+            FaultKind::InstanceCrash { instance } | FaultKind::InstanceHang { instance } => {
+                one(instance)
+            }
+            FaultKind::AzOutage { az: a } => az(a),
+            FaultKind::Latency { target, .. } => match target {
+                LatencyTarget::Az(a) => az(a),
+                LatencyTarget::Instance(i) => one(i),
+            },
+            FaultKind::DbPrimaryFailure
+            | FaultKind::DbStandbyFailure
+            | FaultKind::CacheFailure
+            | FaultKind::SessionStoreFailure => Vec::new(),
+        }
+    }
+
+    /// Instances serving now: up and healthy in the LB's view.
+    pub(super) fn serving_count(&self) -> u32 {
+        (0..self.instances.len())
+            .filter(|&k| self.lb.serving(k as u32) && self.instances[k].status == Status::Up)
+            .count() as u32
     }
 
     /// The database and store nodes `kind` hits if it starts now.
@@ -193,38 +238,67 @@ impl Sim<'_> {
             step(if power { &mut nd.off } else { &mut nd.crashed });
             self.refresh_kv_node(id, node);
         }
+        // AZ faults also act on instances launched into the AZ meanwhile,
+        // so they act on whatever is there at the end.
+        let targets = match kind {
+            FaultKind::AzOutage { az }
+            | FaultKind::Latency {
+                target: LatencyTarget::Az(az),
+                ..
+            } if !on => self.instances_hit(FaultKind::AzOutage { az }),
+            _ => self.faults.faults[fault].targets.clone(),
+        };
+        let current = |sim: &Self, (k, launch): (u32, u32)| {
+            let i = &sim.instances[k as usize];
+            i.launch == launch && i.life != Life::Terminated
+        };
         match kind {
-            FaultKind::InstanceCrash { instance } => {
-                step(&mut self.instances[instance].crashed);
-                self.refresh_instance(instance as u32);
+            FaultKind::InstanceCrash { .. } => {
+                for t in targets {
+                    if current(self, t) {
+                        step(&mut self.instances[t.0 as usize].crashed);
+                        self.refresh_instance(t.0);
+                    }
+                }
             }
-            FaultKind::InstanceHang { instance } => {
-                step(&mut self.instances[instance].hung);
-                self.refresh_instance(instance as u32);
+            FaultKind::InstanceHang { .. } => {
+                for t in targets {
+                    if current(self, t) {
+                        step(&mut self.instances[t.0 as usize].hung);
+                        self.refresh_instance(t.0);
+                    }
+                }
             }
             FaultKind::AzOutage { az } => {
-                for inst in 0..self.instances.len() {
-                    if self.instances[inst].az == az {
-                        step(&mut self.instances[inst].off);
-                        self.refresh_instance(inst as u32);
+                step(&mut self.faults.az_off[az]);
+                for t in targets {
+                    if current(self, t) {
+                        step(&mut self.instances[t.0 as usize].off);
+                        self.refresh_instance(t.0);
                     }
                 }
                 self.lb_node_power(az, on);
+                if !on {
+                    // Launches may go there again; rebalancing follows.
+                    self.asg_reconcile();
+                }
             }
             FaultKind::Latency { target, extra } => {
-                for inst in 0..self.instances.len() {
-                    let hit = match target {
-                        LatencyTarget::Az(az) => self.instances[inst].az == az,
-                        LatencyTarget::Instance(i) => i == inst,
-                    };
-                    if hit {
-                        let i = &mut self.instances[inst];
-                        // Saturating: absurd but valid sums must not wrap.
-                        i.extra_latency = if on {
-                            i.extra_latency.saturating_add(extra)
-                        } else {
-                            i.extra_latency.saturating_sub(extra)
-                        };
+                // Saturating: absurd but valid sums must not wrap.
+                let apply = |v: SimTime| {
+                    if on {
+                        v.saturating_add(extra)
+                    } else {
+                        v.saturating_sub(extra)
+                    }
+                };
+                if let LatencyTarget::Az(az) = target {
+                    self.faults.az_extra[az] = apply(self.faults.az_extra[az]);
+                }
+                for t in targets {
+                    if current(self, t) {
+                        let i = &mut self.instances[t.0 as usize];
+                        i.extra_latency = apply(i.extra_latency);
                     }
                 }
             }
@@ -270,17 +344,28 @@ impl Sim<'_> {
     /// The LB marked `target` unhealthy: the first detection of the faults
     /// acting on it.
     pub(super) fn faults_notice_unhealthy(&mut self, target: u32) {
-        self.faults_detected(|f| f.targets.contains(&target));
+        let launch = self.instances[target as usize].launch;
+        self.faults_detected(|f| f.targets.contains(&(target, launch)));
     }
 
     /// `target` became healthy in the LB's view or started serving: maybe a
     /// fault's capacity is back.
     pub(super) fn faults_notice_healthy(&mut self, target: u32) {
+        let launch = self.instances[target as usize].launch;
         for k in 0..self.faults.faults.len() {
-            if self.faults.faults[k].targets.contains(&target) {
+            let f = &self.faults.faults[k];
+            // A replacement elsewhere may be what restores a fault's capacity.
+            let replaced = self.asg.is_some() && f.targets.iter().any(|&t| self.gone(t));
+            if replaced || f.targets.contains(&(target, launch)) {
                 self.check_capacity(k);
             }
         }
+    }
+
+    /// Whether the instance (slot, launch) was terminated.
+    fn gone(&self, (k, launch): (u32, u32)) -> bool {
+        let i = &self.instances[k as usize];
+        i.launch != launch || i.life == Life::Terminated
     }
 
     fn check_capacity(&mut self, k: usize) {
@@ -290,10 +375,19 @@ impl Sim<'_> {
         };
         // Serving and healthy in the LB's view: a short crash may end before
         // the LB noticed, while the instance still has to boot.
-        let serving = |t: &u32| {
-            self.lb.health(*t) == Health::Healthy
-                && self.instances[*t as usize].status == Status::Up
+        let serving = |&(t, launch): &(u32, u32)| {
+            self.lb.health(t) == Health::Healthy
+                && self.instances[t as usize].status == Status::Up
+                && self.instances[t as usize].launch == launch
         };
+        // Terminated targets count as restored once the fleet serves as many
+        // instances as before the fault (or the group's desired capacity).
+        let any_gone = f.targets.iter().any(|&t| self.gone(t));
+        let wanted = self
+            .asg
+            .as_ref()
+            .map_or(f.serving_before, |a| f.serving_before.min(a.desired));
+        let fleet_back = !any_gone || self.serving_count() >= wanted;
         let db_up = |n: &usize| self.db.as_ref().is_some_and(|db| db.nodes[*n].up());
         let kv_up = |(id, n): &(KvId, usize)| {
             let kv = match id {
@@ -302,7 +396,8 @@ impl Sim<'_> {
             };
             kv.as_ref().is_some_and(|kv| kv.nodes[*n].up())
         };
-        if f.targets.iter().all(serving)
+        if f.targets.iter().all(|t| serving(t) || self.gone(*t))
+            && fleet_back
             && f.db_nodes.iter().all(db_up)
             && f.kv_nodes.iter().all(kv_up)
             && !self.metrics.fault(id).is_capacity_restored()
@@ -312,12 +407,25 @@ impl Sim<'_> {
         }
     }
 
-    pub(super) fn on_random_failure(&mut self, inst: u32) {
-        self.set_random_down(inst, true);
+    pub(super) fn on_random_failure(&mut self, inst: u32, launch: u32) {
+        if !self.gone((inst, launch)) {
+            self.set_random_down(inst, true);
+        }
     }
 
-    pub(super) fn on_random_repair(&mut self, inst: u32) {
-        self.set_random_down(inst, false);
+    pub(super) fn on_random_repair(&mut self, inst: u32, launch: u32) {
+        if !self.gone((inst, launch)) {
+            self.set_random_down(inst, false);
+        }
+    }
+
+    /// Starts the random failure process of a newly launched instance.
+    pub(super) fn start_random_failures(&mut self, inst: u32) {
+        if let Some(random) = self.faults.random {
+            let t = random.next(false, &mut self.failure_rngs[inst as usize]);
+            let launch = self.instances[inst as usize].launch;
+            self.sched.after(t, Event::RandomFailure { inst, launch });
+        }
     }
 
     /// Applies a random failure (`down`) or repair, and schedules the next
@@ -327,10 +435,11 @@ impl Sim<'_> {
         self.refresh_instance(inst);
         let random = self.faults.random.expect("scheduled only with failures");
         let t = random.next(down, &mut self.failure_rngs[inst as usize]);
+        let launch = self.instances[inst as usize].launch;
         let next = if down {
-            Event::RandomRepair { inst }
+            Event::RandomRepair { inst, launch }
         } else {
-            Event::RandomFailure { inst }
+            Event::RandomFailure { inst, launch }
         };
         self.sched.after(t, next);
     }

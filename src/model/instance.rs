@@ -7,6 +7,7 @@ use super::workers::Workers;
 use rand::Rng;
 
 use super::{Event, Sim, trace::TraceEvent};
+
 use crate::engine::SimTime;
 use crate::metrics::DropReason;
 use crate::scenario::{App, Sessions};
@@ -58,10 +59,39 @@ pub(crate) struct Job {
     pub in_db: bool,
 }
 
+/// Where an instance is in its life in the fleet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Life {
+    /// Part of the fleet (launched, booting, serving or broken).
+    Member,
+    /// Deregistered from the LB, finishing in-flight work before it is
+    /// terminated. `replaced`: an unhealthy instance whose replacement is
+    /// launched once it is gone (it still counts toward the capacity).
+    Terminating { replaced: bool },
+    /// Gone; the slot waits for the next launch.
+    Terminated,
+}
+
 /// One app instance.
 #[derive(Debug, Clone)]
 pub(crate) struct Instance {
     pub az: usize,
+    pub life: Life,
+    /// Identifies this launch: events of an earlier instance in the same
+    /// slot carry another number.
+    pub launch: u32,
+    pub launched_at: SimTime,
+    /// Workers holding a job, and their time integral (busy worker-ns)
+    /// since launch: the CPU metric.
+    busy: u32,
+    busy_since: SimTime,
+    busy_area: u128,
+    /// `busy_area` at the group's last metric datapoint.
+    pub busy_mark: u128,
+    /// Until then its metrics are left out (warm-up) and its health checks
+    /// ignored (grace period); 0 for the initial fleet.
+    pub warm_at: SimTime,
+    pub grace_until: SimTime,
     /// Active power-off faults (AZ outages).
     pub off: u16,
     /// Active crash faults.
@@ -80,19 +110,46 @@ pub(crate) struct Instance {
 }
 
 impl Instance {
-    pub(crate) fn new(az: usize, app: &App) -> Instance {
+    /// A fresh instance launched at `now`; `epoch` continues the slot's
+    /// count so events of an earlier instance there stay void.
+    pub(crate) fn new(az: usize, app: &App, launch: u32, now: SimTime, epoch: u32) -> Instance {
         Instance {
             az,
+            life: Life::Member,
+            launch,
+            launched_at: now,
+            busy: 0,
+            busy_since: now,
+            busy_area: 0,
+            busy_mark: 0,
+            warm_at: 0,
+            grace_until: 0,
             off: 0,
             crashed: 0,
             hung: 0,
             random_down: false,
             booting: false,
             status: Status::Up,
-            epoch: 0,
+            epoch,
             workers: Workers::new(app.workers, app.queue_capacity),
             extra_latency: 0,
         }
+    }
+
+    /// Busy worker-ns since launch, up to `now`.
+    pub(crate) fn busy_area(&self, now: SimTime) -> u128 {
+        self.busy_area + u128::from(self.busy) * u128::from(now.saturating_sub(self.busy_since))
+    }
+
+    /// Whether no job is queued or in service.
+    pub(crate) fn idle(&self) -> bool {
+        self.workers.is_idle()
+    }
+
+    /// Starts the boot of a newly launched instance.
+    pub(crate) fn start_launch_boot(&mut self) {
+        self.booting = true;
+        self.status = Status::Booting;
     }
 
     fn derived_status(&self) -> Status {
@@ -159,6 +216,7 @@ impl Sim<'_> {
                     return;
                 }
                 if let Some(slot) = self.instances[inst as usize].workers.place(job) {
+                    self.touch_busy(inst);
                     self.start_job(inst, slot, job.demand);
                 }
             }
@@ -291,8 +349,31 @@ impl Sim<'_> {
                 Some(r) => self.fail_later(job.req, job.attempt, latency.saturating_add(extra), r),
             }
         }
-        if let Some(job) = next {
-            self.start_job(inst, slot, job.demand);
+        match next {
+            Some(job) => self.start_job(inst, slot, job.demand),
+            None => {
+                self.touch_busy(inst);
+                let i = &self.instances[inst as usize];
+                if matches!(i.life, Life::Terminating { .. }) && i.idle() {
+                    // Drained early: nothing left in flight.
+                    self.terminate(inst);
+                }
+            }
+        }
+    }
+
+    /// Brings the busy-worker count of `inst` (its CPU) up to date.
+    #[inline]
+    pub(super) fn touch_busy(&mut self, inst: u32) {
+        let now = self.now();
+        let i = &mut self.instances[inst as usize];
+        let b = i.workers.occupied() as u32;
+        if b != i.busy {
+            i.busy_area = i.busy_area(now);
+            i.busy_since = now;
+            let delta = i64::from(b) - i64::from(i.busy);
+            i.busy = b;
+            self.metrics.busy_workers(now, delta);
         }
     }
 
@@ -301,6 +382,7 @@ impl Sim<'_> {
         for (slot, job) in self.instances[inst as usize].workers.fill() {
             self.start_job(inst, slot, job.demand);
         }
+        self.touch_busy(inst);
     }
 
     /// Resets every job of `inst`: their clients see a closed connection.
@@ -309,6 +391,7 @@ impl Sim<'_> {
         for job in self.instances[inst as usize].take_jobs() {
             self.fail_later(job.req, job.attempt, latency, DropReason::ConnectionReset);
         }
+        self.touch_busy(inst);
     }
 
     /// Re-derives the instance's status after its flags changed and applies
@@ -328,6 +411,9 @@ impl Sim<'_> {
         i.status = new;
         i.epoch = i.epoch.wrapping_add(1);
         let epoch = i.epoch;
+        if (old == Status::Off) != (new == Status::Off) {
+            self.power_changed(new != Status::Off);
+        }
         if new.is_down() && !old.is_down() {
             // The process is gone, and the sessions in its memory with it.
             self.sessions_instance_died(inst);
@@ -338,6 +424,7 @@ impl Sim<'_> {
                 // Power loss: work vanishes silently; clients time out.
                 i.booting = false;
                 let _ = i.take_jobs();
+                self.touch_busy(inst);
             }
             Status::Crashed => {
                 i.booting = false;
@@ -346,6 +433,7 @@ impl Sim<'_> {
             Status::Booting => {
                 self.sched
                     .after(self.s.app.boot_time, Event::BootDone { inst, epoch });
+                self.fleet_changed();
             }
             Status::Hung => {} // Jobs stay, frozen; completions are void.
             Status::Up => {
@@ -357,11 +445,14 @@ impl Sim<'_> {
                 }
                 self.fill_workers(inst);
                 self.faults_notice_healthy(inst);
+                if old == Status::Booting {
+                    self.fleet_changed();
+                }
             }
         }
         let now = self.now();
         self.trace.emit(now, || TraceEvent::InstanceStatus {
-            instance: self.s.instance_name(inst as usize),
+            instance: self.names[inst as usize].clone(),
             status: new.name(),
         });
     }

@@ -13,6 +13,8 @@ use crate::scenario::{Algorithm, Scenario};
 /// The LB's verdict on a target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Health {
+    /// Newly registered: not routed to until it passes the healthy threshold.
+    Initial,
     Healthy,
     Unhealthy,
 }
@@ -20,6 +22,7 @@ pub enum Health {
 impl Health {
     pub fn name(self) -> &'static str {
         match self {
+            Health::Initial => "initial",
             Health::Healthy => "healthy",
             Health::Unhealthy => "unhealthy",
         }
@@ -29,6 +32,10 @@ impl Health {
 #[derive(Debug, Clone)]
 struct Target {
     az: usize,
+    /// In the target group (deregistered targets get no checks, no traffic).
+    registered: bool,
+    /// Bumped at each registration: checks of an earlier one are void.
+    reg: u32,
     health: Health,
     ok_run: u32,
     fail_run: u32,
@@ -69,6 +76,11 @@ fn routable<'a>(healthy: &'a [u32], targets: &'a [u32], fail_open: bool) -> Opti
 pub(crate) struct LoadBalancer {
     nodes: Vec<Node>,
     targets: Vec<Target>,
+    cross_zone: bool,
+    /// Attempts routed to a target since the group last read it.
+    pub routed: u64,
+    /// Phase of each target's first health check.
+    phase_rng: Stream,
     algorithm: Algorithm,
     fail_open: bool,
     dns_ttl: SimTime,
@@ -79,10 +91,13 @@ pub(crate) struct LoadBalancer {
 
 impl LoadBalancer {
     pub(crate) fn new(s: &Scenario, topo: &Topology) -> LoadBalancer {
-        let per = s.app.instances_per_az as usize;
-        let targets = (0..s.instance_count())
-            .map(|id| Target {
-                az: id / per,
+        let targets = s
+            .initial_azs()
+            .into_iter()
+            .map(|az| Target {
+                az,
+                registered: true,
+                reg: 0,
                 // The initial fleet starts in service.
                 health: Health::Healthy,
                 ok_run: 0,
@@ -107,6 +122,9 @@ impl LoadBalancer {
         let mut lb = LoadBalancer {
             nodes,
             targets,
+            cross_zone: s.load_balancer.cross_zone,
+            routed: 0,
+            phase_rng: stream(s.seed, "lb.health_phase"),
             algorithm: s.load_balancer.algorithm,
             fail_open: s.load_balancer.fail_open,
             dns_ttl: s.load_balancer.dns_ttl,
@@ -121,7 +139,7 @@ impl LoadBalancer {
     pub(crate) fn healthy_per_az(&self) -> Vec<u32> {
         let mut out = vec![0; self.nodes.len()];
         for t in &self.targets {
-            if t.health == Health::Healthy {
+            if t.registered && t.health == Health::Healthy {
                 out[t.az] += 1;
             }
         }
@@ -130,6 +148,75 @@ impl LoadBalancer {
 
     pub(crate) fn health(&self, target: u32) -> Health {
         self.targets[target as usize].health
+    }
+
+    /// Healthy and registered: the LB sends it traffic.
+    pub(crate) fn serving(&self, target: u32) -> bool {
+        let t = &self.targets[target as usize];
+        t.registered && t.health == Health::Healthy
+    }
+
+    /// Registers `target` (an instance in `az`) as a new target: health
+    /// checks start, traffic waits for the healthy threshold. Returns the
+    /// registration's generation.
+    pub(crate) fn register(&mut self, target: u32, az: usize) -> u32 {
+        let idx = target as usize;
+        if idx >= self.targets.len() {
+            self.targets.resize(
+                idx + 1,
+                Target {
+                    az,
+                    registered: false,
+                    reg: 0,
+                    health: Health::Initial,
+                    ok_run: 0,
+                    fail_run: 0,
+                    outstanding: 0,
+                    health_epoch: 0,
+                },
+            );
+        }
+        let t = &mut self.targets[idx];
+        t.az = az;
+        t.registered = true;
+        t.reg = t.reg.wrapping_add(1);
+        t.health = Health::Initial;
+        t.ok_run = 0;
+        t.fail_run = 0;
+        t.health_epoch = t.health_epoch.wrapping_add(1);
+        let reg = t.reg;
+        for node in &mut self.nodes {
+            if self.cross_zone || node.az == az {
+                let pos = node.targets.partition_point(|&x| x < target);
+                node.targets.insert(pos, target);
+            }
+        }
+        reg
+    }
+
+    /// Takes `target` out of the target group: no new traffic, no checks.
+    pub(crate) fn deregister(&mut self, target: u32) {
+        let t = &mut self.targets[target as usize];
+        if !t.registered {
+            return;
+        }
+        t.registered = false;
+        t.reg = t.reg.wrapping_add(1);
+        t.health_epoch = t.health_epoch.wrapping_add(1);
+        for node in &mut self.nodes {
+            node.targets.retain(|&x| x != target);
+        }
+        self.rebuild_healthy();
+    }
+
+    /// The current registration generation of `target`.
+    pub(crate) fn reg_of(&self, target: u32) -> u32 {
+        self.targets[target as usize].reg
+    }
+
+    /// Uniform phase of a new target's first check within one interval.
+    pub(crate) fn first_check(&mut self, interval: SimTime) -> SimTime {
+        self.phase_rng.random_range(0..interval)
     }
 
     /// An attempt routed to `target` ended.
@@ -233,6 +320,7 @@ impl LoadBalancer {
             }
         };
         self.targets[target as usize].outstanding += 1;
+        self.routed += 1;
         Some(target)
     }
 
@@ -253,6 +341,7 @@ impl LoadBalancer {
             .binary_search(&target)
             .ok()?;
         self.targets[target as usize].outstanding += 1;
+        self.routed += 1;
         Some(target)
     }
 
@@ -295,18 +384,46 @@ impl LoadBalancer {
 
 impl Sim<'_> {
     pub(super) fn start_health_checks(&mut self) {
-        let mut phase_rng = stream(self.s.seed, "lb.health_phase");
         let interval = self.s.load_balancer.health_check.interval;
         for target in 0..self.instances.len() as u32 {
             // Checks of different targets are not synchronised.
-            let first = phase_rng.random_range(0..interval);
-            self.sched.after(first, Event::HealthCheck { target });
+            let first = self.lb.first_check(interval);
+            self.sched
+                .after(first, Event::HealthCheck { target, reg: 0 });
         }
     }
 
-    pub(super) fn on_health_check(&mut self, target: u32) {
+    /// Registers a newly launched instance with the target group.
+    pub(super) fn lb_register(&mut self, target: u32) {
+        let az = self.instances[target as usize].az;
+        let reg = self.lb.register(target, az);
+        let first = self
+            .lb
+            .first_check(self.s.load_balancer.health_check.interval);
+        self.sched.after(first, Event::HealthCheck { target, reg });
+    }
+
+    /// Deregisters `target`: it leaves routing at once (its in-flight work
+    /// goes on until the group terminates it).
+    pub(super) fn lb_deregister(&mut self, target: u32) {
+        let was_healthy = self.lb.serving(target);
+        self.lb.deregister(target);
+        if was_healthy {
+            let now = self.now();
+            let az = self.instances[target as usize].az;
+            let count = self.lb.healthy_per_az()[az];
+            self.metrics.set_healthy(now, az, count);
+            self.refresh_dns();
+        }
+    }
+
+    pub(super) fn on_health_check(&mut self, target: u32, reg: u32) {
+        if self.lb.reg_of(target) != reg {
+            return; // Deregistered: its checks stop.
+        }
         let hc = &self.s.load_balancer.health_check;
-        self.sched.after(hc.interval, Event::HealthCheck { target });
+        self.sched
+            .after(hc.interval, Event::HealthCheck { target, reg });
         let i = &self.instances[target as usize];
         let rtt = self.s.network.latency.saturating_mul(2);
         let (ok, delay) = match i.status {
@@ -321,10 +438,14 @@ impl Sim<'_> {
             Status::Booting | Status::Crashed => (false, rtt.min(hc.timeout)),
             Status::Hung | Status::Off => (false, hc.timeout),
         };
-        self.sched.after(delay, Event::HealthResult { target, ok });
+        self.sched
+            .after(delay, Event::HealthResult { target, reg, ok });
     }
 
-    pub(super) fn on_health_result(&mut self, target: u32, ok: bool) {
+    pub(super) fn on_health_result(&mut self, target: u32, reg: u32, ok: bool) {
+        if self.lb.reg_of(target) != reg {
+            return;
+        }
         let hc = &self.s.load_balancer.health_check;
         let t = &mut self.lb.targets[target as usize];
         let new = if ok {
@@ -357,10 +478,11 @@ impl Sim<'_> {
         let count = self.lb.healthy_per_az()[az];
         self.metrics.set_healthy(now, az, count);
         self.trace.emit(now, || TraceEvent::TargetHealth {
-            instance: self.s.instance_name(target as usize),
+            instance: self.names[target as usize].clone(),
             health: health.name(),
         });
         match health {
+            Health::Initial => {}
             Health::Unhealthy => {
                 self.sched.after(
                     self.s.load_balancer.deregistration_delay,
@@ -370,8 +492,12 @@ impl Sim<'_> {
                     },
                 );
                 self.faults_notice_unhealthy(target);
+                self.asg_target_unhealthy(target);
             }
-            Health::Healthy => self.faults_notice_healthy(target),
+            Health::Healthy => {
+                self.faults_notice_healthy(target);
+                self.asg_target_healthy(target);
+            }
         }
         self.refresh_dns();
     }

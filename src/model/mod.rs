@@ -7,6 +7,7 @@
 //! cancelled lazily: each carries a generation or epoch that the handler
 //! compares with the current one.
 
+mod autoscaler;
 mod client;
 mod database;
 mod dist;
@@ -25,6 +26,8 @@ use crate::engine::{Lane, Scheduler, SimTime, Stream, Traced, stream};
 use crate::metrics::{DropReason, FaultOutcome, MetricsReport, MetricsSetup, Recorder, RowSink};
 use crate::scenario::Scenario;
 
+use autoscaler::Asg;
+pub use autoscaler::AsgReport;
 use client::Clients;
 use database::Db;
 pub use database::DbFailover;
@@ -73,13 +76,15 @@ pub(crate) enum Event {
     Retry {
         req: u32,
     },
-    /// The LB starts a health check of a target.
+    /// The LB starts a health check of a target (registration `reg`).
     HealthCheck {
         target: u32,
+        reg: u32,
     },
     /// The health check's verdict reaches the LB.
     HealthResult {
         target: u32,
+        reg: u32,
         ok: bool,
     },
     /// Connections to an unhealthy target are closed (deregistration delay).
@@ -95,9 +100,11 @@ pub(crate) enum Event {
     },
     RandomFailure {
         inst: u32,
+        launch: u32,
     },
     RandomRepair {
         inst: u32,
+        launch: u32,
     },
     BootDone {
         inst: u32,
@@ -144,6 +151,24 @@ pub(crate) enum Event {
         store: u32,
         node: u32,
     },
+    /// A CloudWatch metric period ends: the group's policy looks at it.
+    AsgTick,
+    /// EC2 status checks of every instance.
+    StatusCheck,
+    /// An instance's health check grace period ends.
+    GraceEnd {
+        inst: u32,
+        launch: u32,
+    },
+    /// A terminating instance's deregistration delay is over.
+    Deregistered {
+        inst: u32,
+        launch: u32,
+    },
+    /// A scheduled action of the group.
+    Scheduled {
+        action: u32,
+    },
     End,
 }
 
@@ -174,22 +199,30 @@ impl Traced for Event {
             Event::DbRandom { .. } => 21,
             Event::KvFailover { .. } => 22,
             Event::KvRandom { .. } => 23,
+            Event::AsgTick => 24,
+            Event::StatusCheck => 25,
+            Event::GraceEnd { .. } => 26,
+            Event::Deregistered { .. } => 27,
+            Event::Scheduled { .. } => 28,
         }
     }
 
     fn target(&self) -> u32 {
         match *self {
-            Event::Arrival | Event::End => 0,
+            Event::Arrival | Event::End | Event::AsgTick | Event::StatusCheck => 0,
             Event::AtInstance { inst, .. }
             | Event::ServiceDone { inst, .. }
-            | Event::RandomFailure { inst }
-            | Event::RandomRepair { inst }
-            | Event::BootDone { inst, .. } => inst,
+            | Event::RandomFailure { inst, .. }
+            | Event::RandomRepair { inst, .. }
+            | Event::BootDone { inst, .. }
+            | Event::GraceEnd { inst, .. }
+            | Event::Deregistered { inst, .. } => inst,
+            Event::Scheduled { action } => action,
             Event::Response { req, .. }
             | Event::AttemptFailed { req, .. }
             | Event::Timeout { req, .. }
             | Event::Retry { req } => req,
-            Event::HealthCheck { target }
+            Event::HealthCheck { target, .. }
             | Event::HealthResult { target, .. }
             | Event::DrainExpired { target, .. } => target,
             Event::FaultStart { fault } | Event::FaultEnd { fault } => fault,
@@ -235,6 +268,8 @@ pub struct RunOutput {
     /// Replica promotions of the cache and of the session store.
     pub cache_failovers: u32,
     pub session_store_failovers: u32,
+    /// What the Auto Scaling Group did, if there is one.
+    pub autoscaling: Option<AsgReport>,
 }
 
 /// The whole simulated system.
@@ -246,6 +281,11 @@ pub(crate) struct Sim<'s> {
     clients: Clients,
     lb: LoadBalancer,
     instances: Vec<Instance>,
+    /// Display name of the instance in each slot (`a-1`, `b-4`, ...).
+    names: Vec<String>,
+    /// Powered instances (status not off), for the CPU column's capacity.
+    powered: u32,
+    asg: Option<Asg>,
     db: Option<Db>,
     cache: Option<Kv>,
     store: Option<Kv>,
@@ -310,10 +350,13 @@ impl<'s> Sim<'s> {
             timeout: sched.add_lane(),
             backoff: sched.add_lane(),
         };
-        let per = s.app.instances_per_az as usize;
-        let instances: Vec<Instance> = (0..s.instance_count())
-            .map(|id| Instance::new(id / per, &s.app))
+        let instances: Vec<Instance> = s
+            .initial_azs()
+            .into_iter()
+            .enumerate()
+            .map(|(id, az)| Instance::new(az, &s.app, id as u32, 0, 0))
             .collect();
+        let names: Vec<String> = (0..instances.len()).map(|id| s.instance_name(id)).collect();
         let lb = LoadBalancer::new(s, topology);
         let metrics = Recorder::new(
             MetricsSetup {
@@ -325,14 +368,12 @@ impl<'s> Sim<'s> {
             lb.healthy_per_az(),
             rows,
         );
-        let failure_rngs = (0..instances.len())
-            .map(|id| {
-                stream(
-                    s.seed,
-                    &format!("instance.{}.failures", s.instance_name(id)),
-                )
-            })
+        let failure_rngs = names
+            .iter()
+            .map(|name| stream(s.seed, &format!("instance.{name}.failures")))
             .collect();
+        let mut metrics = metrics;
+        metrics.powered_workers(0, instances.len() as u64 * u64::from(s.app.workers));
         Sim {
             s,
             sched,
@@ -340,7 +381,10 @@ impl<'s> Sim<'s> {
             metrics,
             clients: Clients::new(s),
             lb,
+            powered: instances.len() as u32,
+            asg: s.autoscaling.as_ref().map(|a| Asg::new(s, a)),
             instances,
+            names,
             db: s.database.as_ref().map(|d| Db::new(s, d)),
             cache: s.cache.as_ref().map(|c| Kv::new(s, &c.store, KvId::Cache)),
             store: s
@@ -367,6 +411,7 @@ impl<'s> Sim<'s> {
         self.start_faults();
         self.start_db_failures();
         self.start_kv_failures();
+        self.start_asg();
     }
 
     /// Processes events up to and including time `limit` (or the end).
@@ -398,16 +443,16 @@ impl<'s> Sim<'s> {
                     }
                 }
                 Event::Retry { req } => self.start_attempt(req),
-                Event::HealthCheck { target } => self.on_health_check(target),
-                Event::HealthResult { target, ok } => self.on_health_result(target, ok),
+                Event::HealthCheck { target, reg } => self.on_health_check(target, reg),
+                Event::HealthResult { target, reg, ok } => self.on_health_result(target, reg, ok),
                 Event::DrainExpired {
                     target,
                     health_epoch,
                 } => self.on_drain_expired(target, health_epoch),
                 Event::FaultStart { fault } => self.on_fault_start(fault),
                 Event::FaultEnd { fault } => self.on_fault_end(fault),
-                Event::RandomFailure { inst } => self.on_random_failure(inst),
-                Event::RandomRepair { inst } => self.on_random_repair(inst),
+                Event::RandomFailure { inst, launch } => self.on_random_failure(inst, launch),
+                Event::RandomRepair { inst, launch } => self.on_random_repair(inst, launch),
                 Event::BootDone { inst, epoch } => self.on_boot_done(inst, epoch),
                 Event::DbArrive { node, gslot, epoch } => self.on_db_arrive(node, gslot, epoch),
                 Event::DbDone { node, slot, epoch } => self.on_db_done(node, slot, epoch),
@@ -417,12 +462,19 @@ impl<'s> Sim<'s> {
                 Event::DbRandom { node } => self.on_db_random(node),
                 Event::KvFailover { store, epoch } => self.on_kv_failover(store, epoch),
                 Event::KvRandom { store, node } => self.on_kv_random(store, node),
+                Event::AsgTick => self.on_asg_tick(),
+                Event::StatusCheck => self.on_status_check(),
+                Event::GraceEnd { inst, launch } => self.on_grace_end(inst, launch),
+                Event::Deregistered { inst, launch } => self.on_deregistered(inst, launch),
+                Event::Scheduled { action } => self.on_scheduled(action),
                 Event::End => return,
             }
         }
     }
 
-    fn finish(self) -> RunOutput {
+    fn finish(mut self) -> RunOutput {
+        let end_now = self.sched.now().max(self.s.duration);
+        let autoscaling = self.asg.as_mut().map(|a| a.report(end_now));
         let in_flight = self.clients.counted_in_flight();
         let end = self.sched.now().max(self.s.duration);
         let oldest_in_flight = self.clients.oldest_age(end);
@@ -445,6 +497,7 @@ impl<'s> Sim<'s> {
             db_failovers: self.db.map(|d| d.failovers).unwrap_or_default(),
             cache_failovers: self.cache.map_or(0, |k| k.failovers),
             session_store_failovers: self.store.map_or(0, |k| k.failovers),
+            autoscaling,
         }
     }
 

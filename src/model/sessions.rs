@@ -16,6 +16,8 @@ use crate::scenario::{Scenario, Sessions};
 
 /// No session yet.
 const NONE: u32 = u32::MAX;
+/// The holder id of the session store (instances are 0, 1, ...).
+const STORE: u32 = u32::MAX - 1;
 
 #[derive(Debug, Clone, Copy)]
 struct User {
@@ -28,11 +30,13 @@ struct User {
 pub(crate) struct SessionState {
     design: Sessions,
     users: Vec<User>,
-    /// Live sessions per holder: instances, then the store.
+    /// Live sessions per instance slot.
     live: Vec<u32>,
-    /// Data epoch per instance (bumped when its process dies).
+    /// Live sessions in the store.
+    store_live: u32,
+    /// Data epoch per instance slot (bumped when its process dies).
     epochs: Vec<u32>,
-    /// Index of the store in `live`.
+    /// The holder id of the store.
     store: u32,
     pub lost: u64,
 }
@@ -53,9 +57,10 @@ impl SessionState {
                 };
                 users
             ],
-            live: vec![0; n + 1],
+            live: vec![0; n],
+            store_live: 0,
             epochs: vec![0; n],
-            store: n as u32,
+            store: STORE,
             lost: 0,
         }
     }
@@ -85,9 +90,26 @@ impl SessionState {
             .count() as u32
     }
 
+    /// Makes room for instance slot `inst` (a launch).
+    pub(crate) fn ensure(&mut self, inst: u32) {
+        let n = inst as usize + 1;
+        if self.live.len() < n {
+            self.live.resize(n, 0);
+            self.epochs.resize(n, 0);
+        }
+    }
+
+    fn live_mut(&mut self, holder: u32) -> &mut u32 {
+        if holder == STORE {
+            &mut self.store_live
+        } else {
+            &mut self.live[holder as usize]
+        }
+    }
+
     /// Every session held by `holder` is gone; returns how many.
     fn wipe(&mut self, holder: u32) -> u64 {
-        let n = std::mem::take(&mut self.live[holder as usize]);
+        let n = std::mem::take(self.live_mut(holder));
         self.lost += u64::from(n);
         u64::from(n)
     }
@@ -111,12 +133,12 @@ impl SessionState {
         let mut newly_lost = 0;
         if u.loc != NONE && u.epoch == epoch_of(u.loc) {
             // Still valid where it lives, but the user was moved: lost now.
-            self.live[u.loc as usize] -= 1;
+            *self.live_mut(u.loc) -= 1;
             self.lost += 1;
             newly_lost = 1;
         }
         self.users[user as usize] = User { loc: holder, epoch };
-        self.live[holder as usize] += 1;
+        *self.live_mut(holder) += 1;
         if u.loc == NONE {
             Ok(())
         } else {

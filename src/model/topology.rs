@@ -57,14 +57,16 @@ impl Topology {
         let lb_nodes: Vec<NodeIndex> = (0..s.azs.len())
             .map(|az| graph.add_node(Node::LbNode { az }))
             .collect();
-        let per = s.app.instances_per_az as usize;
-        let instances: Vec<NodeIndex> = (0..s.instance_count())
-            .map(|id| graph.add_node(Node::Instance { id, az: id / per }))
+        let inst_azs = s.initial_azs();
+        let instances: Vec<NodeIndex> = inst_azs
+            .iter()
+            .enumerate()
+            .map(|(id, &az)| graph.add_node(Node::Instance { id, az }))
             .collect();
         for (az, &lb) in lb_nodes.iter().enumerate() {
             graph.add_edge(clients, lb, ());
             for (id, &inst) in instances.iter().enumerate() {
-                if s.load_balancer.cross_zone || id / per == az {
+                if s.load_balancer.cross_zone || inst_azs[id] == az {
                     graph.add_edge(lb, inst, ());
                 }
             }

@@ -53,6 +53,27 @@ pub enum TraceEvent {
         store: &'static str,
         node: usize,
     },
+    /// The Auto Scaling Group changed its desired capacity.
+    AsgCapacity {
+        from: u32,
+        to: u32,
+        reason: &'static str,
+    },
+    /// The group launched an instance.
+    AsgLaunch {
+        instance: String,
+        az: String,
+        reason: &'static str,
+    },
+    /// The group started terminating an instance (it is deregistered).
+    AsgTerminate {
+        instance: String,
+        reason: &'static str,
+    },
+    /// The instance is gone.
+    AsgTerminated {
+        instance: String,
+    },
 }
 
 #[derive(Serialize)]

@@ -87,6 +87,17 @@ impl<J: Copy> Workers<J> {
         started
     }
 
+    /// Workers holding a job.
+    #[inline]
+    pub(crate) fn occupied(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+
+    /// No job queued or in service.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.queue.is_empty() && self.free.len() == self.slots.len()
+    }
+
     /// Jobs held by workers, with their slots.
     pub(crate) fn busy(&self) -> Vec<(u32, J)> {
         self.slots

@@ -33,23 +33,59 @@ pub struct Scenario {
     /// The external session store; present exactly when `app.sessions` is
     /// `external`.
     pub session_store: Option<KvStore>,
+    /// The Auto Scaling Group that owns the app fleet, if any.
+    pub autoscaling: Option<AutoScaling>,
+    /// Initial app instances per AZ (`app.instances_per_az` everywhere, or
+    /// the group's desired capacity spread over the AZs).
+    pub fleet: Vec<u32>,
 }
 
 impl Scenario {
-    /// Total number of app instances (instances_per_az in every AZ).
+    /// Number of app instances at the start (AZ by AZ, in `fleet` order).
     pub fn instance_count(&self) -> usize {
-        self.azs.len() * self.app.instances_per_az as usize
+        self.fleet.iter().map(|&n| n as usize).sum()
     }
 
-    /// Global instance index of the `index`-th (0-based) instance in AZ `az`.
+    /// Global index of the `index`-th (0-based) initial instance in AZ `az`.
     pub fn instance_id(&self, az: usize, index: u32) -> usize {
-        az * self.app.instances_per_az as usize + index as usize
+        self.fleet[..az].iter().map(|&n| n as usize).sum::<usize>() + index as usize
     }
 
-    /// Human name of a global instance index, e.g. `a-1` (1-based within its AZ).
+    /// The most instances the run may hold at once: the fleet, or the
+    /// group's largest max plus the rebalancing allowance (10% or 1).
+    pub fn max_instances(&self) -> usize {
+        match &self.autoscaling {
+            None => self.instance_count(),
+            Some(a) => {
+                let max = a
+                    .scheduled
+                    .iter()
+                    .filter_map(|x| x.max.or(x.desired))
+                    .fold(a.max.max(a.desired), u32::max) as usize;
+                max + (max / 10).max(1)
+            }
+        }
+    }
+
+    /// AZ of each initial instance, by global index.
+    pub fn initial_azs(&self) -> Vec<usize> {
+        let mut out = Vec::with_capacity(self.instance_count());
+        for (az, &n) in self.fleet.iter().enumerate() {
+            out.extend(std::iter::repeat_n(az, n as usize));
+        }
+        out
+    }
+
+    /// Human name of an initial instance, e.g. `a-1` (1-based within its AZ).
     pub fn instance_name(&self, id: usize) -> String {
-        let per = self.app.instances_per_az as usize;
-        format!("{}-{}", self.azs[id / per], id % per + 1)
+        let mut rest = id;
+        for (az, &n) in self.fleet.iter().enumerate() {
+            if rest < n as usize {
+                return format!("{}-{}", self.azs[az], rest + 1);
+            }
+            rest -= n as usize;
+        }
+        format!("instance-{id}")
     }
 }
 
@@ -131,6 +167,128 @@ pub struct App {
     pub failures: Option<RandomFailures>,
     /// Where user sessions live.
     pub sessions: Sessions,
+}
+
+/// What the Auto Scaling Group trusts to declare an instance unhealthy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AsgHealthCheck {
+    /// EC2 status checks only: the machine, not the application on it.
+    Ec2,
+    /// EC2 status checks and the load balancer's verdict on the target.
+    Elb,
+}
+
+impl AsgHealthCheck {
+    pub fn name(self) -> &'static str {
+        match self {
+            AsgHealthCheck::Ec2 => "ec2",
+            AsgHealthCheck::Elb => "elb",
+        }
+    }
+}
+
+/// The metric a scaling policy follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalingMetric {
+    /// Average worker utilization of the counted instances, 0..1.
+    Cpu,
+    /// Requests routed per healthy target per minute (ALBRequestCountPerTarget).
+    RequestsPerTarget,
+}
+
+impl ScalingMetric {
+    pub fn name(self) -> &'static str {
+        match self {
+            ScalingMetric::Cpu => "cpu",
+            ScalingMetric::RequestsPerTarget => "requests_per_target",
+        }
+    }
+}
+
+/// A capacity change of a step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Adjustment {
+    /// Add (or, negative, remove) this many instances.
+    Count(i64),
+    /// Change the capacity by this fraction of the current one (negative
+    /// removes); at least one instance either way.
+    Percent(f64),
+}
+
+/// One step of a step-scaling alarm: applies when the metric is at least
+/// `over` beyond the alarm threshold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Step {
+    pub over: f64,
+    pub change: Adjustment,
+}
+
+/// One side of a step-scaling policy: an alarm and its steps (ascending
+/// `over`, the first at 0).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepAlarm {
+    pub threshold: f64,
+    pub steps: Vec<Step>,
+}
+
+/// How the group changes its desired capacity from a metric.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScalingPolicy {
+    /// Keep the metric near `target`: desired = ceil(counted x metric /
+    /// target), out after `out_periods` datapoints above, in after
+    /// `in_periods` below 90% of the target.
+    TargetTracking {
+        metric: ScalingMetric,
+        target: f64,
+        disable_scale_in: bool,
+        out_periods: u32,
+        in_periods: u32,
+    },
+    /// CloudWatch alarms with step adjustments.
+    Step {
+        metric: ScalingMetric,
+        scale_out: Option<StepAlarm>,
+        scale_in: Option<StepAlarm>,
+        /// Datapoints that must breach, out of as many periods.
+        periods: u32,
+        /// Wait after a step activity before the next (0: AWS step scaling,
+        /// which relies on warm-up; more: like a simple scaling policy).
+        cooldown: SimTime,
+    },
+}
+
+/// A scheduled change of the group's sizes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduledAction {
+    pub at: SimTime,
+    pub min: Option<u32>,
+    pub max: Option<u32>,
+    pub desired: Option<u32>,
+}
+
+/// The Auto Scaling Group of the app tier (EC2 Auto Scaling semantics).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AutoScaling {
+    pub min: u32,
+    pub max: u32,
+    /// Initial desired capacity (static stability already applied).
+    pub desired: u32,
+    pub health_check: AsgHealthCheck,
+    /// After a launch, health-check failures are ignored this long.
+    pub grace_period: SimTime,
+    /// From launch until the new instance's process accepts requests.
+    pub boot_time: SimTime,
+    /// After a launch, the instance's metrics are left out this long, and
+    /// scale-in waits for it.
+    pub warmup: SimTime,
+    /// CloudWatch metric period of the scaling metrics.
+    pub metric_period: SimTime,
+    /// How often EC2 status checks look at each instance.
+    pub status_check_interval: SimTime,
+    /// Sizes were raised so that losing one AZ leaves the desired capacity.
+    pub static_stability: bool,
+    pub policy: Option<ScalingPolicy>,
+    pub scheduled: Vec<ScheduledAction>,
 }
 
 /// Where the app keeps user sessions.

@@ -126,3 +126,28 @@ pub const KV_REPLICA: bool = true;
 pub const CACHE_HIT_RATIO: f64 = 0.8;
 /// An emptied cache refills as traffic misses; 5 min is assumed.
 pub const CACHE_WARM_TIME: SimTime = 5 * MINUTE;
+
+// EC2 Auto Scaling.
+// "About the health checks for your Auto Scaling group": EC2 status checks
+// are always on; ELB health checks are opt-in.
+pub const ASG_HEALTH_CHECK: AsgHealthCheck = AsgHealthCheck::Ec2;
+// "Set the health check grace period": 300 s when the group is created in
+// the console (0 through the API).
+pub const ASG_GRACE_PERIOD: SimTime = 300 * NANOS_PER_SEC;
+// "Set the default instance warmup": off by default, in which case target
+// tracking and step policies use the group's default cooldown, 300 s
+// (CreateAutoScalingGroup DefaultCooldown).
+pub const ASG_WARMUP: SimTime = 300 * NANOS_PER_SEC;
+// EC2 monitoring: detailed monitoring publishes every minute (basic: 5 min).
+pub const ASG_METRIC_PERIOD: SimTime = MINUTE;
+// EC2 status checks run every minute ("Status checks for your instances").
+pub const ASG_STATUS_CHECK_INTERVAL: SimTime = MINUTE;
+// Target tracking alarms (AWS-DEFAULTS.md, consistent secondary sources):
+// scale out on 3 datapoints in 3 minutes, scale in on 15 in 15 minutes below
+// 90% of the target.
+pub const TT_OUT_PERIODS: u32 = 3;
+pub const TT_IN_PERIODS: u32 = 15;
+pub const TT_IN_FRACTION: f64 = 0.9;
+pub const STEP_PERIODS: u32 = 1;
+
+use super::config::AsgHealthCheck;

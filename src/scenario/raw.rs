@@ -84,6 +84,8 @@ pub(crate) struct RawScenario {
     pub cache: Option<RawCache>,
     #[serde(default, deserialize_with = "present")]
     pub session_store: Option<RawKvStore>,
+    #[serde(default, deserialize_with = "present")]
+    pub autoscaling: Option<RawAutoScaling>,
 }
 
 /// For a block whose presence matters: `database:` with nothing under it is
@@ -156,6 +158,79 @@ pub(crate) struct RawWorkload {
     pub queries: Leaf,
     pub write_fraction: Leaf,
     pub users: Leaf,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping of autoscaling keys")]
+pub(crate) struct RawAutoScaling {
+    pub min: Leaf,
+    pub max: Leaf,
+    pub desired: Leaf,
+    pub health_check: Leaf,
+    pub grace_period: Leaf,
+    pub boot_time: Leaf,
+    pub warmup: Leaf,
+    pub metric_period: Leaf,
+    pub status_check_interval: Leaf,
+    pub static_stability: Leaf,
+    pub policy: Option<RawPolicy>,
+    pub scheduled: Option<Vec<RawScheduled>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping with one policy: target_tracking or step"
+)]
+pub(crate) struct RawPolicy {
+    pub target_tracking: Option<RawTargetTracking>,
+    pub step: Option<RawStepPolicy>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping of target_tracking keys")]
+pub(crate) struct RawTargetTracking {
+    pub metric: Leaf,
+    pub target: Leaf,
+    pub disable_scale_in: Leaf,
+    pub scale_out_periods: Leaf,
+    pub scale_in_periods: Leaf,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping of step policy keys")]
+pub(crate) struct RawStepPolicy {
+    pub metric: Leaf,
+    pub scale_out: Option<RawStepAlarm>,
+    pub scale_in: Option<RawStepAlarm>,
+    pub periods: Leaf,
+    pub cooldown: Leaf,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping with `threshold` and `steps`"
+)]
+pub(crate) struct RawStepAlarm {
+    pub threshold: Leaf,
+    pub steps: Option<Vec<RawStep>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping with `over` and `change`")]
+pub(crate) struct RawStep {
+    pub over: Leaf,
+    pub change: Leaf,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping of scheduled action keys")]
+pub(crate) struct RawScheduled {
+    pub at: Leaf,
+    pub min: Leaf,
+    pub max: Leaf,
+    pub desired: Leaf,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -91,6 +91,27 @@ pub(crate) fn resolve(raw: &RawScenario, default_name: &str) -> Res<Scenario> {
         &root.key("session_store"),
     )?;
 
+    let autoscaling = raw
+        .autoscaling
+        .as_ref()
+        .map(|a| {
+            resolve_autoscaling(
+                a,
+                &app,
+                raw.app
+                    .as_ref()
+                    .is_some_and(|r| r.instances_per_az.is_some()),
+                azs.len(),
+                duration,
+                &root.key("autoscaling"),
+            )
+        })
+        .transpose()?;
+    let fleet = match &autoscaling {
+        None => vec![app.instances_per_az; azs.len()],
+        Some(a) => spread(a.desired, azs.len()),
+    };
+
     let mut scenario = Scenario {
         name,
         description,
@@ -107,16 +128,18 @@ pub(crate) fn resolve(raw: &RawScenario, default_name: &str) -> Res<Scenario> {
         database,
         cache,
         session_store,
+        autoscaling,
+        fleet,
     };
     // Every worker slot is allocated up front: keep the fleet within what
     // one machine can hold, and say so instead of aborting on allocation.
-    let slots = scenario.instance_count() as u64 * u64::from(scenario.app.workers);
+    let most = scenario.max_instances() as u64;
+    let slots = most * u64::from(scenario.app.workers);
     if slots > MAX_WORKER_SLOTS {
         return Err(Issue::at(
             &root.key("app").key("workers"),
             format!(
-                "{} instances x {} workers = {slots} worker slots; at most {MAX_WORKER_SLOTS} are supported",
-                scenario.instance_count(),
+                "{most} instances x {} workers = {slots} worker slots; at most {MAX_WORKER_SLOTS} are supported",
                 scenario.app.workers
             ),
         ));
@@ -493,6 +516,347 @@ fn resolve_workload(raw: Option<&RawWorkload>, path: &KeyPath) -> Res<Workload> 
         )?,
         users: count(&raw.users, &path.key("users"), d::USERS, 1, 10_000_000)?,
     })
+}
+
+/// `total` instances over `azs` AZs, as evenly as possible (the first AZs
+/// take the remainder), as the group's AZ balancing places them.
+pub(crate) fn spread(total: u32, azs: usize) -> Vec<u32> {
+    let n = azs as u32;
+    (0..n)
+        .map(|az| total / n + u32::from(az < total % n))
+        .collect()
+}
+
+/// Most instances a group may have: far beyond any real group, small enough
+/// that every instance's worker slots fit in memory.
+const MAX_GROUP: u32 = 100_000;
+
+fn resolve_autoscaling(
+    raw: &RawAutoScaling,
+    app: &App,
+    per_az_given: bool,
+    azs: usize,
+    duration: SimTime,
+    path: &KeyPath,
+) -> Res<AutoScaling> {
+    let fleet = app.instances_per_az.saturating_mul(azs as u32);
+    if per_az_given && raw.desired.is_some() {
+        return Err(at_key(
+            &path.key("desired"),
+            "give the initial fleet once: `app.instances_per_az` or `autoscaling.desired`, not both",
+        ));
+    }
+    let min = count(
+        &raw.min,
+        &path.key("min"),
+        fleet.min(MAX_GROUP),
+        0,
+        MAX_GROUP,
+    )?;
+    let desired_default = fleet.max(min).min(MAX_GROUP);
+    let max = count(
+        &raw.max,
+        &path.key("max"),
+        desired_default.max(min),
+        0,
+        MAX_GROUP,
+    )?;
+    if min > max {
+        return Err(Issue::at(
+            &path.key("min"),
+            format!("must be at most max ({max}), got {min}"),
+        ));
+    }
+    let desired = count(
+        &raw.desired,
+        &path.key("desired"),
+        desired_default.clamp(min, max),
+        0,
+        MAX_GROUP,
+    )?;
+    if desired < min || desired > max {
+        return Err(Issue::at(
+            &path.key("desired"),
+            format!("must be between min ({min}) and max ({max}), got {desired}"),
+        ));
+    }
+    let static_path = path.key("static_stability");
+    let static_stability = boolean(&raw.static_stability, &static_path, false)?;
+    // N+1 by AZ: each AZ holds what the others need to carry the load
+    // without it (Well-Architected REL11-BP05: peak x azs / (azs - 1)).
+    let (min, desired, max) = if static_stability {
+        if azs < 2 {
+            return Err(Issue::at(
+                &static_path,
+                "static stability needs at least two AZs (one may be lost)",
+            ));
+        }
+        let n = azs as u32 - 1;
+        let up = |x: u32| x.div_ceil(n).saturating_mul(azs as u32).min(MAX_GROUP);
+        let (min, desired) = (up(min), up(desired));
+        (min, desired, max.max(desired))
+    } else {
+        (min, desired, max)
+    };
+    let metric_period = positive_duration(
+        &raw.metric_period,
+        &path.key("metric_period"),
+        d::ASG_METRIC_PERIOD,
+    )?;
+    let policy = raw
+        .policy
+        .as_ref()
+        .map(|p| resolve_policy(p, &path.key("policy")))
+        .transpose()?;
+    let mut scheduled = Vec::new();
+    for (i, a) in raw.scheduled.iter().flatten().enumerate() {
+        let p = path.key("scheduled").index(i);
+        let at_path = p.key("at");
+        let at = duration_or(&a.at, &at_path, 0)?;
+        if a.at.is_none() {
+            return Err(at_key(&p, "a scheduled action needs `at`, e.g. `at: 30m`"));
+        }
+        if at >= duration {
+            return Err(Issue::at(
+                &at_path,
+                format!(
+                    "is at or after the end of the run ({}), so it would never happen",
+                    fd(duration)
+                ),
+            ));
+        }
+        let size = |v: &Option<Scalar>, key: &str| {
+            v.as_ref()
+                .map(|_| count(v, &p.key(key), 0, 0, MAX_GROUP))
+                .transpose()
+        };
+        let action = ScheduledAction {
+            at,
+            min: size(&a.min, "min")?,
+            max: size(&a.max, "max")?,
+            desired: size(&a.desired, "desired")?,
+        };
+        if action.min.is_none() && action.max.is_none() && action.desired.is_none() {
+            return Err(at_key(
+                &p,
+                "a scheduled action changes `min`, `max` or `desired`: give at least one",
+            ));
+        }
+        if let (Some(lo), Some(hi)) = (action.min, action.max)
+            && lo > hi
+        {
+            return Err(Issue::at(
+                &p.key("min"),
+                format!("must be at most max ({hi}), got {lo}"),
+            ));
+        }
+        scheduled.push(action);
+    }
+    scheduled.sort_by_key(|a| a.at);
+    Ok(AutoScaling {
+        min,
+        max,
+        desired,
+        health_check: choice(
+            &raw.health_check,
+            &path.key("health_check"),
+            &[("ec2", AsgHealthCheck::Ec2), ("elb", AsgHealthCheck::Elb)],
+            d::ASG_HEALTH_CHECK,
+        )?,
+        grace_period: duration_or(
+            &raw.grace_period,
+            &path.key("grace_period"),
+            d::ASG_GRACE_PERIOD,
+        )?,
+        boot_time: duration_or(&raw.boot_time, &path.key("boot_time"), app.boot_time)?,
+        warmup: duration_or(&raw.warmup, &path.key("warmup"), d::ASG_WARMUP)?,
+        metric_period,
+        status_check_interval: positive_duration(
+            &raw.status_check_interval,
+            &path.key("status_check_interval"),
+            d::ASG_STATUS_CHECK_INTERVAL,
+        )?,
+        static_stability,
+        policy,
+        scheduled,
+    })
+}
+
+fn scaling_metric(v: &Option<Scalar>, path: &KeyPath) -> Res<ScalingMetric> {
+    choice(
+        v,
+        path,
+        &[
+            ("cpu", ScalingMetric::Cpu),
+            ("requests_per_target", ScalingMetric::RequestsPerTarget),
+        ],
+        ScalingMetric::Cpu,
+    )
+}
+
+/// A value of `metric`: a percentage for cpu, requests per target per
+/// minute otherwise; `positive` excludes 0.
+fn metric_value(
+    v: &Option<Scalar>,
+    path: &KeyPath,
+    metric: ScalingMetric,
+    positive: bool,
+) -> Res<f64> {
+    match metric {
+        ScalingMetric::Cpu => fraction(v, path, 0.0, !positive),
+        ScalingMetric::RequestsPerTarget => {
+            let x = match v {
+                Some(Scalar::Int(n)) => *n as f64,
+                Some(Scalar::Float(x)) => *x,
+                Some(other) => {
+                    return Err(Issue::at(
+                        path,
+                        format!("expected requests per target per minute, like 1000, got {other}"),
+                    ));
+                }
+                None => 0.0,
+            };
+            if !x.is_finite() || x < 0.0 || (positive && x == 0.0) || x > 1e12 {
+                let range = if positive { "above 0" } else { "0 or more" };
+                return Err(Issue::at(
+                    path,
+                    format!("must be {range} (and at most 1e12), got {x}"),
+                ));
+            }
+            Ok(x)
+        }
+    }
+}
+
+fn resolve_policy(raw: &RawPolicy, path: &KeyPath) -> Res<ScalingPolicy> {
+    match (&raw.target_tracking, &raw.step) {
+        (Some(_), Some(_)) => Err(at_key(
+            &path.key("step"),
+            "a group has one policy here: `target_tracking` or `step`, not both",
+        )),
+        (None, None) => Err(at_key(
+            path,
+            "expected `target_tracking: {...}` or `step: {...}`",
+        )),
+        (Some(t), None) => {
+            let p = path.key("target_tracking");
+            let metric = scaling_metric(&t.metric, &p.key("metric"))?;
+            if t.target.is_none() {
+                return Err(at_key(
+                    &p,
+                    "target tracking needs a `target`, e.g. `target: 60%` for cpu",
+                ));
+            }
+            Ok(ScalingPolicy::TargetTracking {
+                metric,
+                target: metric_value(&t.target, &p.key("target"), metric, true)?,
+                disable_scale_in: boolean(&t.disable_scale_in, &p.key("disable_scale_in"), false)?,
+                out_periods: count(
+                    &t.scale_out_periods,
+                    &p.key("scale_out_periods"),
+                    d::TT_OUT_PERIODS,
+                    1,
+                    1000,
+                )?,
+                in_periods: count(
+                    &t.scale_in_periods,
+                    &p.key("scale_in_periods"),
+                    d::TT_IN_PERIODS,
+                    1,
+                    1000,
+                )?,
+            })
+        }
+        (None, Some(st)) => {
+            let p = path.key("step");
+            let metric = scaling_metric(&st.metric, &p.key("metric"))?;
+            let alarm = |raw: &Option<RawStepAlarm>, key: &str| -> Res<Option<StepAlarm>> {
+                let Some(a) = raw else { return Ok(None) };
+                let ap = p.key(key);
+                if a.threshold.is_none() {
+                    return Err(at_key(&ap, "a step alarm needs a `threshold`"));
+                }
+                let threshold = metric_value(&a.threshold, &ap.key("threshold"), metric, false)?;
+                let mut steps = Vec::new();
+                for (i, rs) in a.steps.iter().flatten().enumerate() {
+                    let sp = ap.key("steps").index(i);
+                    let over = metric_value(&rs.over, &sp.key("over"), metric, false)?;
+                    let change = adjustment(&rs.change, &sp.key("change"))?;
+                    if let Some(prev) = steps.last().map(|s: &Step| s.over)
+                        && over <= prev
+                    {
+                        return Err(Issue::at(
+                            &sp.key("over"),
+                            "steps must be in ascending order of `over`",
+                        ));
+                    }
+                    steps.push(Step { over, change });
+                }
+                if steps.is_empty() {
+                    steps.push(Step {
+                        over: 0.0,
+                        change: Adjustment::Count(1),
+                    });
+                } else if steps[0].over != 0.0 {
+                    return Err(Issue::at(
+                        &ap.key("steps").index(0).key("over"),
+                        "the first step starts at the threshold: `over: 0`",
+                    ));
+                }
+                Ok(Some(StepAlarm { threshold, steps }))
+            };
+            let scale_out = alarm(&st.scale_out, "scale_out")?;
+            let scale_in = alarm(&st.scale_in, "scale_in")?;
+            if scale_out.is_none() && scale_in.is_none() {
+                return Err(at_key(
+                    &p,
+                    "a step policy needs `scale_out`, `scale_in` or both",
+                ));
+            }
+            if let (Some(o), Some(i)) = (&scale_out, &scale_in)
+                && i.threshold >= o.threshold
+            {
+                return Err(Issue::at(
+                    &p.key("scale_in").key("threshold"),
+                    "must be below the scale_out threshold, or the two alarms fight",
+                ));
+            }
+            Ok(ScalingPolicy::Step {
+                metric,
+                scale_out,
+                scale_in,
+                periods: count(&st.periods, &p.key("periods"), d::STEP_PERIODS, 1, 1000)?,
+                cooldown: duration_or(&st.cooldown, &p.key("cooldown"), 0)?,
+            })
+        }
+    }
+}
+
+/// A step's change: a number of instances (`2`) or a percentage (`20%`).
+fn adjustment(v: &Option<Scalar>, path: &KeyPath) -> Res<Adjustment> {
+    match v {
+        None => Ok(Adjustment::Count(1)),
+        Some(Scalar::Int(n)) if *n >= 1 && *n <= i128::from(MAX_GROUP) => {
+            Ok(Adjustment::Count(*n as i64))
+        }
+        Some(Scalar::Str(s)) if s.trim_end().ends_with('%') => {
+            let f = units::parse_fraction(s).map_err(|m| Issue::at(path, m))?;
+            if f > 0.0 && f <= 10.0 {
+                Ok(Adjustment::Percent(f))
+            } else {
+                Err(Issue::at(
+                    path,
+                    format!("must be above 0% and at most 1000%, got {s}"),
+                ))
+            }
+        }
+        Some(other) => Err(Issue::at(
+            path,
+            format!(
+                "expected instances to add or remove (a whole number from 1 to {MAX_GROUP}) or a percentage like 20%, got {other}"
+            ),
+        )),
+    }
 }
 
 fn resolve_metrics(raw: Option<&RawMetrics>, path: &KeyPath) -> Res<MetricsConfig> {
@@ -951,13 +1315,20 @@ fn find_instance(value: &Scalar, scenario: &Scenario, path: &KeyPath) -> Res<usi
             format!("instance `{name}`: {}", unknown_az(az_name, &scenario.azs)),
         )
     })?;
-    let per_az = scenario.app.instances_per_az;
+    let per_az = scenario.fleet[az];
     let n: u64 = number.parse().unwrap_or(u64::MAX);
     if n == 0 || n > u64::from(per_az) {
+        // With a group, later launches get new numbers; faults name the
+        // initial fleet.
+        let when = if scenario.autoscaling.is_some() {
+            " at the start"
+        } else {
+            ""
+        };
         let has = match per_az {
-            0 => "no instances (app.instances_per_az is 0)".to_string(),
-            1 => format!("1 instance, `{az_name}-1`"),
-            k => format!("{k} instances, `{az_name}-1` to `{az_name}-{k}`"),
+            0 => format!("no instances{when}"),
+            1 => format!("1 instance{when}, `{az_name}-1`"),
+            k => format!("{k} instances{when}, `{az_name}-1` to `{az_name}-{k}`"),
         };
         return Err(Issue::at(
             path,
