@@ -64,7 +64,7 @@ fn run_writes_summary_timeseries_and_trace() {
     let mut lines = csv.lines();
     let header = lines.next().unwrap();
     assert!(header.starts_with("t_start_s,t_end_s,issued,succeeded,dropped,"));
-    assert!(header.ends_with("healthy_a,healthy_b,healthy_c"));
+    assert!(header.ends_with("healthy_a,healthy_b,healthy_c,cpu"));
     assert_eq!(lines.count(), 7 * 60);
     let events = fs::read_to_string(run.join("events.jsonl")).unwrap();
     assert!(events.lines().any(|l| l.contains("instance_crash")));
@@ -144,7 +144,7 @@ fn a_data_tier_run_reports_database_cache_and_sessions_deterministically() {
     assert!(header.contains(",dropped_db_unavailable,dropped_session_lost,"));
     assert!(header.ends_with(
         "db_calls,db_calls_failed,db_success_ratio,db_write_errors,db_queries,\
-         cache_hits,cache_misses,cache_hit_ratio,sessions_lost"
+         cache_hits,cache_misses,cache_hit_ratio,sessions_lost,cpu"
     ));
     let events = fs::read_to_string(ra.join("events.jsonl")).unwrap();
     assert!(events.contains(r#""event":"db_failover","phase":"promoted""#));

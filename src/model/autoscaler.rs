@@ -66,6 +66,10 @@ pub(crate) struct Asg {
     last_step: Option<SimTime>,
     /// A rebalancing launch waiting to serve: (slot, launch).
     rebalance: Option<(u32, u32)>,
+    /// A reconciliation is running (terminations call back into it), and
+    /// one more pass is needed when it ends.
+    reconciling: bool,
+    again: bool,
     /// Slots of terminated instances, reused by launches.
     free: Vec<u32>,
     next_launch: u32,
@@ -106,6 +110,8 @@ impl Asg {
             keep,
             last_step: None,
             rebalance: None,
+            reconciling: false,
+            again: false,
             free: Vec::new(),
             next_launch: live,
             seq: s.fleet.iter().map(|n| n + 1).collect(),
@@ -176,8 +182,10 @@ impl Sim<'_> {
     pub(super) fn start_asg(&mut self) {
         let Some(a) = &self.s.autoscaling else { return };
         self.sched.after(a.metric_period, Event::AsgTick);
-        self.sched
-            .after(a.status_check_interval, Event::StatusCheck);
+        // Status checks are not aligned with the run's clock (or a fault).
+        let first =
+            stream(self.s.seed, "asg.status_phase").random_range(0..a.status_check_interval);
+        self.sched.after(first, Event::StatusCheck);
         for (k, act) in a.scheduled.iter().enumerate() {
             self.sched.at(act.at, Event::Scheduled { action: k as u32 });
         }
@@ -249,8 +257,25 @@ impl Sim<'_> {
     /// Launches or terminates instances until the capacity is the desired
     /// one; when it is, rebalances the AZs.
     pub(super) fn asg_reconcile(&mut self) {
-        let Some(asg) = &self.asg else { return };
-        let desired = asg.desired;
+        let Some(asg) = self.asg.as_mut() else { return };
+        if asg.reconciling {
+            asg.again = true;
+            return;
+        }
+        asg.reconciling = true;
+        loop {
+            self.group().again = false;
+            self.reconcile_once();
+            if !self.group().again {
+                break;
+            }
+        }
+        self.group().reconciling = false;
+        self.fleet_changed();
+    }
+
+    fn reconcile_once(&mut self) {
+        let desired = self.group().desired;
         let count = self.capacity_count();
         if count < desired {
             for _ in count..desired {
@@ -275,7 +300,6 @@ impl Sim<'_> {
         } else {
             self.maybe_rebalance();
         }
-        self.fleet_changed();
     }
 
     /// The AZ with power and the fewest members (the first of equals).
@@ -466,6 +490,8 @@ impl Sim<'_> {
             return;
         }
         self.group().replaced += 1;
+        // The group noticed: a detection of the faults acting on it.
+        self.faults_notice_unhealthy(k);
         self.begin_termination(k, true, reason);
     }
 
@@ -484,6 +510,11 @@ impl Sim<'_> {
         let Some(asg) = self.asg.as_mut() else { return };
         if asg.rebalance.is_some_and(|(slot, _)| slot == target) {
             asg.rebalance = None;
+            if self.capacity_count() > self.group().desired
+                && let Some(k) = self.pick_to_terminate()
+            {
+                self.begin_termination(k, false, "rebalance");
+            }
             self.asg_reconcile();
         }
         self.fleet_changed();

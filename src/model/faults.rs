@@ -370,7 +370,10 @@ impl Sim<'_> {
 
     fn check_capacity(&mut self, k: usize) {
         let f = &self.faults.faults[k];
-        let (Some(id), true) = (f.tracker, f.ended) else {
+        // A fault still acting has its capacity back only when the group
+        // replaced every instance it hit.
+        let replaced = !f.targets.is_empty() && f.targets.iter().all(|&t| self.gone(t));
+        let (Some(id), true) = (f.tracker, f.ended || replaced) else {
             return;
         };
         // Serving and healthy in the LB's view: a short crash may end before

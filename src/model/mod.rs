@@ -508,6 +508,8 @@ impl<'s> Sim<'s> {
 }
 
 #[cfg(test)]
+mod asg_tests;
+#[cfg(test)]
 mod data_tests;
 #[cfg(test)]
 mod tests;

@@ -43,9 +43,13 @@ pub(super) fn run(extra: &str) -> Ran {
 }
 
 pub(super) fn run_set(extra: &str, set: &[&str]) -> Ran {
-    let yaml = format!("{BASE}\n{extra}");
+    run_yaml(&format!("{BASE}\n{extra}"), set)
+}
+
+/// Runs a whole scenario given as YAML, with `--set` overrides.
+pub(super) fn run_yaml(yaml: &str, set: &[&str]) -> Ran {
     let set: Vec<String> = set.iter().map(|s| s.to_string()).collect();
-    let s = load_str(&yaml, "test.yaml", "test", &set).unwrap_or_else(|e| panic!("{e}"));
+    let s = load_str(yaml, "test.yaml", "test", &set).unwrap_or_else(|e| panic!("{e}"));
     let rows = VecSink::default();
     let trace = Shared::default();
     let out = simulate(

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::engine::{SimTime, as_secs_f64};
 use crate::metrics::{CapacitySummary, DropReason, LatencySummary, Verdict};
-use crate::model::RunOutput;
+use crate::model::{AsgReport, RunOutput};
 use crate::scenario::{Database, FaultKind, LatencyTarget, Scenario};
 
 /// Dropped requests by reason.
@@ -152,6 +152,8 @@ pub struct Summary {
     pub database: Option<DatabaseSummary>,
     pub cache: Option<CacheSummary>,
     pub session_store: Option<SessionStoreSummary>,
+    /// What the Auto Scaling Group did, when there is one.
+    pub autoscaling: Option<AsgReport>,
     pub events_processed: u64,
     /// FNV-1a of the processed (time, kind, target) stream, hex.
     pub event_hash: String,
@@ -286,6 +288,7 @@ impl Summary {
             session_store: s.session_store.as_ref().map(|_| SessionStoreSummary {
                 failovers: out.session_store_failovers,
             }),
+            autoscaling: out.autoscaling.clone(),
             events_processed: out.events_processed,
             event_hash: format!("{:016x}", out.event_hash),
         }

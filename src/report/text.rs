@@ -167,6 +167,18 @@ pub fn render(sum: &Summary) -> String {
             grouped(sum.sessions_lost)
         );
     }
+    if let Some(a) = &sum.autoscaling {
+        let _ = writeln!(
+            o,
+            "  autoscaling   {} launched, {} terminated ({} unhealthy replaced), desired up to {}, at most {} instances, {:.1} instance-hours",
+            grouped(a.launches),
+            grouped(a.terminations),
+            grouped(a.replaced_unhealthy),
+            a.max_desired,
+            a.max_instances,
+            a.instance_hours
+        );
+    }
     let _ = writeln!(
         o,
         "  healthy       min {} targets, {:.0}s with none",

@@ -23,6 +23,8 @@ pub struct Columns {
     pub database: bool,
     pub cache: bool,
     pub sessions: bool,
+    /// The Auto Scaling Group's sizes.
+    pub autoscaling: bool,
 }
 
 impl Columns {
@@ -32,6 +34,7 @@ impl Columns {
             database: s.database.is_some(),
             cache: s.cache.is_some(),
             sessions: s.app.sessions != Sessions::Jwt,
+            autoscaling: s.autoscaling.is_some(),
         }
     }
 }
@@ -69,6 +72,10 @@ pub fn header(cols: &Columns) -> Vec<String> {
     }
     if cols.sessions {
         add(&["sessions_lost"]);
+    }
+    add(&["cpu"]);
+    if cols.autoscaling {
+        add(&["desired", "in_service", "booting"]);
     }
     h
 }
@@ -134,6 +141,11 @@ pub fn fields(row: &Row, cols: &Columns) -> Vec<String> {
     }
     if cols.sessions {
         f.push(t.sessions_lost.to_string());
+    }
+    f.push(opt(row.fleet.cpu));
+    if cols.autoscaling {
+        let fl = &row.fleet;
+        f.extend([fl.desired, fl.in_service, fl.booting].map(|n| n.to_string()));
     }
     f
 }

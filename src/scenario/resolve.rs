@@ -546,34 +546,22 @@ fn resolve_autoscaling(
             "give the initial fleet once: `app.instances_per_az` or `autoscaling.desired`, not both",
         ));
     }
-    let min = count(
-        &raw.min,
-        &path.key("min"),
-        fleet.min(MAX_GROUP),
-        0,
-        MAX_GROUP,
-    )?;
-    let desired_default = fleet.max(min).min(MAX_GROUP);
-    let max = count(
-        &raw.max,
-        &path.key("max"),
-        desired_default.max(min),
-        0,
-        MAX_GROUP,
-    )?;
+    // Without them, min and max are the initial fleet (or `desired`): a
+    // group that only replaces what fails.
+    let given_desired = match &raw.desired {
+        Some(_) => Some(count(&raw.desired, &path.key("desired"), 0, 0, MAX_GROUP)?),
+        None => None,
+    };
+    let base = given_desired.unwrap_or(fleet).min(MAX_GROUP);
+    let min = count(&raw.min, &path.key("min"), base, 0, MAX_GROUP)?;
+    let max = count(&raw.max, &path.key("max"), base.max(min), 0, MAX_GROUP)?;
     if min > max {
         return Err(Issue::at(
             &path.key("min"),
             format!("must be at most max ({max}), got {min}"),
         ));
     }
-    let desired = count(
-        &raw.desired,
-        &path.key("desired"),
-        desired_default.clamp(min, max),
-        0,
-        MAX_GROUP,
-    )?;
+    let desired = given_desired.unwrap_or(base.clamp(min, max));
     if desired < min || desired > max {
         return Err(Issue::at(
             &path.key("desired"),
