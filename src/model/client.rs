@@ -5,14 +5,14 @@
 //! design serves it (common random numbers across designs).
 
 use rand::Rng;
-use rand_distr::{Distribution, Exp};
 
+use super::arrivals::Arrivals;
 use super::dist::Sampler;
 
 use super::{Event, Sim};
-use crate::engine::{SimTime, Stream, from_secs_f64, stream};
+use crate::engine::{SimTime, Stream, stream};
 use crate::metrics::DropReason;
-use crate::scenario::{Arrival, Scenario, Sessions};
+use crate::scenario::{Scenario, Sessions};
 
 /// No target: the attempt was not routed to an instance.
 pub(crate) const NO_TARGET: u32 = u32::MAX;
@@ -42,7 +42,7 @@ pub(crate) struct Request {
 pub(crate) struct Clients {
     slab: Vec<Request>,
     free: Vec<u32>,
-    arrival_rng: Stream,
+    arrivals: Arrivals,
     service_rng: Stream,
     pub(crate) dns_rng: Stream,
     /// Which user sends each request, and its query mix.
@@ -54,18 +54,15 @@ pub(crate) struct Clients {
     /// Database queries per request (0 without a database).
     queries: u32,
     write_fraction: f64,
-    interarrival: Option<Exp<f64>>,
-    constant_gap: SimTime,
     demand: Sampler,
 }
 
 impl Clients {
     pub(crate) fn new(s: &Scenario) -> Clients {
-        let rate = s.workload.rate;
         Clients {
             slab: Vec::new(),
             free: Vec::new(),
-            arrival_rng: stream(s.seed, "workload.arrivals"),
+            arrivals: Arrivals::new(&s.workload, s.seed, s.duration),
             service_rng: stream(s.seed, "workload.service"),
             dns_rng: stream(s.seed, "clients.dns"),
             user_rng: stream(s.seed, "workload.users"),
@@ -81,13 +78,6 @@ impl Clients {
                 0
             },
             write_fraction: s.workload.write_fraction,
-            interarrival: (rate > 0.0 && s.workload.arrival == Arrival::Poisson)
-                .then(|| Exp::new(rate).expect("rate > 0")),
-            constant_gap: if rate > 0.0 {
-                from_secs_f64(1.0 / rate).max(1)
-            } else {
-                0
-            },
             demand: Sampler::new(s.app.service_time),
         }
     }
@@ -137,28 +127,21 @@ impl Clients {
     pub(crate) fn counted_in_flight(&self) -> u64 {
         self.slab.iter().filter(|r| r.in_use && r.counted).count() as u64
     }
-
-    fn next_gap(&mut self) -> Option<SimTime> {
-        match &self.interarrival {
-            // At least 1 ns: the clock must move even at absurd rates.
-            Some(exp) => Some(from_secs_f64(exp.sample(&mut self.arrival_rng)).max(1)),
-            None if self.constant_gap > 0 => Some(self.constant_gap),
-            None => None,
-        }
-    }
 }
 
 impl Sim<'_> {
     pub(super) fn start_clients(&mut self) {
-        if let Some(gap) = self.clients.next_gap() {
-            self.sched.after(gap, Event::Arrival);
+        self.schedule_arrival();
+    }
+
+    fn schedule_arrival(&mut self) {
+        if let Some(t) = self.clients.arrivals.next(self.now()) {
+            self.sched.at(t, Event::Arrival);
         }
     }
 
     pub(super) fn on_arrival(&mut self) {
-        if let Some(gap) = self.clients.next_gap() {
-            self.sched.after(gap, Event::Arrival);
-        }
+        self.schedule_arrival();
         let now = self.now();
         let counted = now >= self.s.warmup;
         let demand = self.clients.demand.sample(&mut self.clients.service_rng);

@@ -7,6 +7,7 @@
 //! cancelled lazily: each carries a generation or epoch that the handler
 //! compares with the current one.
 
+mod arrivals;
 mod client;
 mod database;
 mod dist;

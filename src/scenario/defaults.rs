@@ -47,6 +47,9 @@ pub const CLIENT_TIMEOUT: SimTime = 2 * NANOS_PER_SEC;
 pub const RETRIES: u32 = 0;
 pub const RETRY_BACKOFF: SimTime = 100 * NANOS_PER_MILLI;
 pub const CONNECT_TIMEOUT: SimTime = NANOS_PER_SEC;
+/// A day's cycle, busiest at noon unless the file says otherwise.
+pub const DIURNAL_PERIOD: SimTime = 24 * 60 * MINUTE;
+pub const DIURNAL_PEAK_AT: SimTime = 12 * 60 * MINUTE;
 
 pub const METRICS_BUCKET: SimTime = NANOS_PER_SEC;
 /// DESIGN.md, failover latency: a 5 s sliding window at a 99% threshold.
