@@ -4,10 +4,10 @@
 use std::io::Write;
 
 use failover_sim::scenario::{
-    Algorithm, App, Arrival, Cache, Database, DbMode, Endpoint, Fault, FaultKind, HealthCheck,
-    KvStore, LatencyTarget, LoadBalancer, MetricsConfig, Network, RandomFailures, RatePattern,
-    RateStep, Reads, Replication, Scenario, ScenarioError, ServiceTime, Sessions, Workload,
-    load_file, load_str,
+    Algorithm, App, Arrival, Backoff, Cache, Database, DbMode, Endpoint, Fault, FaultKind,
+    HealthCheck, Jitter, KvStore, LatencyTarget, LoadBalancer, MetricsConfig, Network,
+    RandomFailures, RatePattern, RateStep, Reads, Replication, RetryBudget, Scenario,
+    ScenarioError, ServiceTime, Sessions, Workload, load_file, load_str,
 };
 
 const MS: u64 = 1_000_000;
@@ -149,6 +149,9 @@ fn full_file_maps_to_typed_values() {
             write_fraction: 0.2,
             users: 10_000,
             pattern: RatePattern::Constant,
+            backoff: Backoff::Constant,
+            jitter: Jitter::None,
+            retry_budget: None,
         },
         faults: vec![
             Fault {
@@ -249,6 +252,9 @@ fn a_file_with_only_a_name_gets_the_documented_defaults() {
             write_fraction: 0.2,
             users: 10_000,
             pattern: RatePattern::Constant,
+            backoff: Backoff::Constant,
+            jitter: Jitter::None,
+            retry_budget: None,
         }
     );
     // No data tier unless the file asks for one.
@@ -1901,5 +1907,175 @@ fn overrides_reach_into_a_pattern_and_can_turn_it_off() {
         "workload.pattern.spike.duration=soon",
         Some("workload.pattern.spike.duration"),
         "expected a duration",
+    );
+}
+
+// ---- client behaviour ------------------------------------------------------
+
+#[test]
+fn backoff_and_jitter_default_to_the_historical_constant_wait() {
+    let w = load("workload: { retries: 3, retry_backoff: 50ms }")
+        .unwrap()
+        .workload;
+    assert_eq!(
+        (w.backoff, w.jitter, w.retry_budget),
+        (Backoff::Constant, Jitter::None, None)
+    );
+    assert_eq!(
+        (1..=3).map(|n| w.backoff_wait(n)).collect::<Vec<_>>(),
+        [50 * MS; 3]
+    );
+}
+
+#[test]
+fn exponential_backoff_doubles_to_its_cap_with_full_jitter_by_default() {
+    let w = load("workload: { retries: 10, retry_backoff: 100ms, backoff: exponential }")
+        .unwrap()
+        .workload;
+    // AWS SDK standard retry mode: 20 s maximum backoff.
+    assert_eq!(w.backoff, Backoff::Exponential { cap: 20 * S });
+    assert_eq!(w.jitter, Jitter::Full);
+    let waits: Vec<u64> = (1..=10).map(|n| w.backoff_wait(n) / MS).collect();
+    assert_eq!(
+        waits,
+        [100, 200, 400, 800, 1600, 3200, 6400, 12800, 20000, 20000]
+    );
+    let w = load(
+        "workload: { retry_backoff: 1s, backoff: exponential, backoff_cap: 5s, jitter: equal }",
+    )
+    .unwrap()
+    .workload;
+    assert_eq!(w.backoff, Backoff::Exponential { cap: 5 * S });
+    assert_eq!(w.jitter, Jitter::Equal);
+    assert_eq!(w.backoff_wait(3), 4 * S);
+    assert_eq!(w.backoff_wait(4), 5 * S);
+    // Huge retry numbers saturate instead of overflowing.
+    assert_eq!(w.backoff_wait(u32::MAX), 5 * S);
+    // A file can flip `backoff` and keep its cap line.
+    let w = load_with(
+        "workload: { backoff: exponential, backoff_cap: 5s }",
+        &["workload.backoff=constant"],
+    )
+    .unwrap()
+    .workload;
+    assert_eq!((w.backoff, w.jitter), (Backoff::Constant, Jitter::None));
+}
+
+#[test]
+fn retry_budgets_take_a_mapping_a_ratio_or_none() {
+    let budget = |yaml: &str| {
+        load(yaml)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .workload
+            .retry_budget
+    };
+    assert_eq!(
+        budget("workload:\n  retry_budget: { ratio: 10%, min_per_second: 5, ttl: 30s }\n"),
+        Some(RetryBudget {
+            ratio: 0.1,
+            min_per_second: 5.0,
+            ttl: 30 * S
+        })
+    );
+    // Linkerd's defaults: 20%, 10 per second, 10 s.
+    let linkerd = RetryBudget {
+        ratio: 0.2,
+        min_per_second: 10.0,
+        ttl: 10 * S,
+    };
+    assert_eq!(budget("workload:\n  retry_budget: {}\n"), Some(linkerd));
+    assert_eq!(budget("workload:\n  retry_budget:\n"), Some(linkerd));
+    assert_eq!(
+        budget("workload: { retry_budget: 10% }"),
+        Some(RetryBudget {
+            ratio: 0.1,
+            ..linkerd
+        })
+    );
+    assert_eq!(
+        budget("workload: { retry_budget: { min_per_second: 60/m } }")
+            .unwrap()
+            .min_per_second,
+        1.0
+    );
+    assert_eq!(budget("workload: { retry_budget: none }"), None);
+    let s = load_with(
+        "workload: { retry_budget: 10% }",
+        &["workload.retry_budget=none"],
+    )
+    .unwrap();
+    assert_eq!(s.workload.retry_budget, None);
+    let s = load_with("name: x\n", &["workload.retry_budget.ttl=2s"]).unwrap();
+    assert_eq!(s.workload.retry_budget.unwrap().ttl, 2 * S);
+}
+
+#[test]
+fn bad_client_settings_are_shown_where_they_are_written() {
+    let e = fails("workload:\n  backoff: exponentail\n");
+    assert_at(&e, 2, 12, "workload.backoff", "did you mean `exponential`?");
+    let e = fails("workload:\n  jitter: half\n");
+    assert_at(
+        &e,
+        2,
+        11,
+        "workload.jitter",
+        "expected one of `none`, `full`, `equal`",
+    );
+    let e = fails("workload:\n  backoff: exponential\n  backoff_cap: 0s\n");
+    assert_at(&e, 3, 16, "workload.backoff_cap", "must be greater than 0");
+    let e = fails("workload:\n  retry_budget: lots\n");
+    assert_at(
+        &e,
+        2,
+        17,
+        "workload.retry_budget",
+        "expected `none`, a ratio like 20%, or a mapping of retry_budget keys",
+    );
+    let e = fails("workload:\n  retry_budget: 150%\n");
+    assert_at(
+        &e,
+        2,
+        17,
+        "workload.retry_budget",
+        "must be from 0% to 100%",
+    );
+    let e = fails("workload:\n  retry_budget: { ratio: 10%, ttl: 250ms }\n");
+    assert_at(
+        &e,
+        2,
+        36,
+        "workload.retry_budget.ttl",
+        "must be a multiple of 100ms, got 250ms",
+    );
+    let e = fails("workload:\n  retry_budget: { min_per_second: -1 }\n");
+    assert_at(
+        &e,
+        2,
+        35,
+        "workload.retry_budget.min_per_second",
+        "cannot be negative",
+    );
+    let e = fails("workload:\n  retry_budget: { ratio: 10%, min_retries: 1 }\n");
+    assert_at(
+        &e,
+        2,
+        31,
+        "workload.retry_budget.min_retries",
+        "unknown key `min_retries`",
+    );
+    let e = fails("workload:\n  retry_budget: [10%]\n");
+    assert_at(
+        &e,
+        2,
+        17,
+        "workload.retry_budget",
+        "expected `none`, a ratio like 20%",
+    );
+    let e = fails_with("name: x\n", &["workload.retry_budget.ration=5%"]);
+    assert_on_set(
+        &e,
+        "workload.retry_budget.ration=5%",
+        Some("workload.retry_budget.ration"),
+        "did you mean `ratio`?",
     );
 }

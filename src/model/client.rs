@@ -8,11 +8,12 @@ use rand::Rng;
 
 use super::arrivals::Arrivals;
 use super::dist::Sampler;
+use super::retry::{Budget, jittered};
 
 use super::{Event, Sim};
 use crate::engine::{SimTime, Stream, stream};
 use crate::metrics::DropReason;
-use crate::scenario::{Scenario, Sessions};
+use crate::scenario::{Backoff, Jitter, Scenario, Sessions};
 
 /// No target: the attempt was not routed to an instance.
 pub(crate) const NO_TARGET: u32 = u32::MAX;
@@ -50,6 +51,9 @@ pub(crate) struct Clients {
     mix_rng: Stream,
     /// Whether each read hits the cache.
     pub(crate) cache_rng: Stream,
+    /// Jitter of retry waits.
+    jitter_rng: Stream,
+    budget: Option<Budget>,
     users: u32,
     /// Database queries per request (0 without a database).
     queries: u32,
@@ -68,6 +72,8 @@ impl Clients {
             user_rng: stream(s.seed, "workload.users"),
             mix_rng: stream(s.seed, "workload.queries"),
             cache_rng: stream(s.seed, "cache.hits"),
+            jitter_rng: stream(s.seed, "workload.jitter"),
+            budget: s.workload.retry_budget.as_ref().map(Budget::new),
             users: match s.app.sessions {
                 Sessions::Jwt => 0,
                 Sessions::Sticky | Sessions::External => s.workload.users,
@@ -176,15 +182,18 @@ impl Sim<'_> {
     /// Sends a new attempt of `req` through DNS, an LB node and its routing.
     pub(super) fn start_attempt(&mut self, req: u32) {
         let w = &self.s.workload;
-        let (attempt, counted) = {
+        let (attempt, counted, first) = {
             let r = &mut self.clients.slab[req as usize];
             r.attempt = r.attempt.wrapping_add(1);
             r.attempt_live = true;
             r.attempts += 1;
             r.target = NO_TARGET;
-            (r.attempt, r.counted)
+            (r.attempt, r.counted, r.attempts == 1)
         };
-        self.metrics.attempt(counted);
+        self.metrics.attempt(counted, !first);
+        if first && let Some(b) = self.clients.budget.as_mut() {
+            b.first_attempt(self.sched.now());
+        }
         self.sched.after_on(
             self.lanes.timeout,
             w.timeout,
@@ -266,14 +275,32 @@ impl Sim<'_> {
         }
         // A lost session is a logged-out user, not a glitch to retry.
         if attempts <= self.s.workload.retries && reason != DropReason::SessionLost {
-            self.sched.after_on(
-                self.lanes.backoff,
-                self.s.workload.retry_backoff,
-                Event::Retry { req },
-            );
+            let now = self.now();
+            if self
+                .clients
+                .budget
+                .as_mut()
+                .is_none_or(|b| b.try_retry(now))
+            {
+                self.schedule_retry(req, attempts);
+                return;
+            }
+            self.metrics.retry_refused(counted);
+        }
+        self.metrics.dropped(reason, counted);
+        self.clients.release(req);
+    }
+
+    /// Schedules retry `n` (1 for the first) of `req` after its backoff.
+    fn schedule_retry(&mut self, req: u32, n: u32) {
+        let w = &self.s.workload;
+        if let (Backoff::Constant, Jitter::None) = (w.backoff, w.jitter) {
+            // Always the same delay: the FIFO lane keeps it cheap.
+            self.sched
+                .after_on(self.lanes.backoff, w.retry_backoff, Event::Retry { req });
         } else {
-            self.metrics.dropped(reason, counted);
-            self.clients.release(req);
+            let wait = jittered(w.backoff_wait(n), w.jitter, &mut self.clients.jitter_rng);
+            self.sched.after(wait, Event::Retry { req });
         }
     }
 

@@ -355,6 +355,12 @@ pub struct Workload {
     pub users: u32,
     /// How the arrival rate varies over time around `rate`.
     pub pattern: RatePattern,
+    /// How the wait before a retry grows (`retry_backoff` is its base).
+    pub backoff: Backoff,
+    /// Randomisation of each wait.
+    pub jitter: Jitter,
+    /// Caps retries relative to first attempts; `None`: no cap.
+    pub retry_budget: Option<RetryBudget>,
 }
 
 impl Workload {
@@ -367,6 +373,60 @@ impl Workload {
     pub fn peak_rate(&self) -> f64 {
         self.pattern.peak(self.rate)
     }
+
+    /// The wait before retry `n` (1 for the first retry) before jitter,
+    /// which only shortens it: also the longest wait.
+    pub fn backoff_wait(&self, n: u32) -> SimTime {
+        let base = self.retry_backoff;
+        match self.backoff {
+            Backoff::Constant => base,
+            Backoff::Exponential { cap } => {
+                let doublings = n.saturating_sub(1).min(63);
+                base.saturating_mul(1 << doublings).min(cap)
+            }
+        }
+    }
+}
+
+/// How the wait before a retry grows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backoff {
+    /// `retry_backoff` before every retry.
+    Constant,
+    /// `retry_backoff` x 2^(n-1) before retry n, at most `cap`.
+    Exponential { cap: SimTime },
+}
+
+impl Backoff {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backoff::Constant => "constant",
+            Backoff::Exponential { .. } => "exponential",
+        }
+    }
+}
+
+/// Randomisation of a retry's wait w ("Exponential Backoff And Jitter",
+/// AWS Architecture Blog, 2015).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Jitter {
+    /// Exactly w.
+    None,
+    /// Uniform in [0, w].
+    Full,
+    /// w/2 plus uniform in [0, w/2].
+    Equal,
+}
+
+/// A Finagle/Linkerd-style retry budget: over the last `ttl`, retries may
+/// not exceed `ratio` x first attempts + `min_per_second` x ttl.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryBudget {
+    pub ratio: f64,
+    /// Retries per second always allowed, however few first attempts.
+    pub min_per_second: f64,
+    /// A multiple of 100 ms.
+    pub ttl: SimTime,
 }
 
 /// How the arrival rate varies around the base rate (`workload.rate`).

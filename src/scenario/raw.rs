@@ -157,6 +157,24 @@ pub(crate) struct RawWorkload {
     pub write_fraction: Leaf,
     pub users: Leaf,
     pub pattern: Option<ScalarOr<RawPattern>>,
+    pub backoff: Leaf,
+    pub backoff_cap: Leaf,
+    pub jitter: Leaf,
+    #[serde(default, deserialize_with = "present")]
+    pub retry_budget: Option<ScalarOr<RawRetryBudget>>,
+}
+
+/// `workload.retry_budget`: a mapping, a ratio (`10%`) or `none`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping of retry_budget keys")]
+pub(crate) struct RawRetryBudget {
+    pub ratio: Leaf,
+    pub min_per_second: Leaf,
+    pub ttl: Leaf,
+}
+
+impl Expecting for RawRetryBudget {
+    const EXPECTING: &'static str = "`none`, a ratio like 20%, or a mapping of retry_budget keys (`ratio`, `min_per_second`, `ttl`)";
 }
 
 /// A key written either as a single value (a shorthand such as `constant`

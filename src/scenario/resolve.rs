@@ -450,6 +450,32 @@ fn resolve_workload(raw: Option<&RawWorkload>, path: &KeyPath) -> Res<Workload> 
         Some(v) => rate_of(v, &path.key("rate"))?,
     };
     let pattern = resolve_pattern(raw.pattern.as_ref(), rate, &path.key("pattern"))?;
+    let backoff = match choice(
+        &raw.backoff,
+        &path.key("backoff"),
+        &[("constant", false), ("exponential", true)],
+        false,
+    )? {
+        // The cap is kept off a constant backoff so a file can flip `backoff`.
+        false => Backoff::Constant,
+        true => Backoff::Exponential {
+            cap: positive_duration(&raw.backoff_cap, &path.key("backoff_cap"), d::BACKOFF_CAP)?,
+        },
+    };
+    let jitter = choice(
+        &raw.jitter,
+        &path.key("jitter"),
+        &[
+            ("none", Jitter::None),
+            ("full", Jitter::Full),
+            ("equal", Jitter::Equal),
+        ],
+        match backoff {
+            Backoff::Constant => Jitter::None,
+            Backoff::Exponential { .. } => Jitter::Full,
+        },
+    )?;
+    let retry_budget = resolve_retry_budget(raw.retry_budget.as_ref(), &path.key("retry_budget"))?;
     Ok(Workload {
         rate,
         arrival: choice(
@@ -482,7 +508,70 @@ fn resolve_workload(raw: Option<&RawWorkload>, path: &KeyPath) -> Res<Workload> 
         )?,
         users: count(&raw.users, &path.key("users"), d::USERS, 1, 10_000_000)?,
         pattern,
+        backoff,
+        jitter,
+        retry_budget,
     })
+}
+
+/// A sliding window kept as a ring of 100 ms slots: a multiple of 100 ms,
+/// at most an hour.
+fn slotted_window(value: &Option<Scalar>, path: &KeyPath, default: SimTime) -> Res<SimTime> {
+    let t = positive_duration(value, path, default)?;
+    if !t.is_multiple_of(100 * NANOS_PER_MILLI) {
+        return Err(Issue::at(
+            path,
+            format!("must be a multiple of 100ms, got {}", fd(t)),
+        ));
+    }
+    if t > MAX_WINDOW {
+        return Err(Issue::at(
+            path,
+            format!("must be at most 1h, got {}", fd(t)),
+        ));
+    }
+    Ok(t)
+}
+
+/// `workload.retry_budget`: `none`, a ratio (`10%`), or a mapping.
+fn resolve_retry_budget(
+    raw: Option<&ScalarOr<RawRetryBudget>>,
+    path: &KeyPath,
+) -> Res<Option<RetryBudget>> {
+    let block = match raw {
+        None => return Ok(None),
+        Some(ScalarOr::Scalar(Scalar::Str(s))) if s.trim() == "none" => return Ok(None),
+        Some(ScalarOr::Scalar(v)) => {
+            if matches!(v, Scalar::Bool(_))
+                || matches!(v, Scalar::Str(s) if units::parse_fraction(s).is_err())
+            {
+                return Err(Issue::at(
+                    path,
+                    format!("expected {}, got {v}", RawRetryBudget::EXPECTING),
+                ));
+            }
+            return Ok(Some(RetryBudget {
+                ratio: fraction(&Some(v.clone()), path, 0.0, true)?,
+                min_per_second: d::RETRY_BUDGET_MIN_PER_SECOND,
+                ttl: d::RETRY_BUDGET_TTL,
+            }));
+        }
+        Some(ScalarOr::Block(b)) => b.clone(),
+    };
+    let min_path = path.key("min_per_second");
+    Ok(Some(RetryBudget {
+        ratio: fraction(
+            &block.ratio,
+            &path.key("ratio"),
+            d::RETRY_BUDGET_RATIO,
+            true,
+        )?,
+        min_per_second: match &block.min_per_second {
+            None => d::RETRY_BUDGET_MIN_PER_SECOND,
+            Some(v) => rate_of(v, &min_path)?,
+        },
+        ttl: slotted_window(&block.ttl, &path.key("ttl"), d::RETRY_BUDGET_TTL)?,
+    }))
 }
 
 /// A request rate: `1000/s`, `60/m`, or a number per second.
