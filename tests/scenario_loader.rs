@@ -4,9 +4,10 @@
 use std::io::Write;
 
 use failover_sim::scenario::{
-    Algorithm, App, Arrival, Cache, Database, DbMode, Endpoint, Fault, FaultKind, HealthCheck,
-    KvStore, LatencyTarget, LoadBalancer, MetricsConfig, Network, RandomFailures, Reads,
-    Replication, Scenario, ScenarioError, ServiceTime, Sessions, Workload, load_file, load_str,
+    Algorithm, App, Arrival, Backoff, Cache, Database, DbMode, Endpoint, Fault, FaultKind,
+    HealthCheck, Jitter, KvStore, LatencyTarget, LoadBalancer, MetricsConfig, Network,
+    RandomFailures, RatePattern, RateStep, Reads, Replication, RetryBudget, Scenario,
+    ScenarioError, ServiceTime, Sessions, Workload, load_file, load_str,
 };
 
 const MS: u64 = 1_000_000;
@@ -147,6 +148,10 @@ fn full_file_maps_to_typed_values() {
             queries: 1,
             write_fraction: 0.2,
             users: 10_000,
+            pattern: RatePattern::Constant,
+            backoff: Backoff::Constant,
+            jitter: Jitter::None,
+            retry_budget: None,
         },
         faults: vec![
             Fault {
@@ -248,6 +253,10 @@ fn a_file_with_only_a_name_gets_the_documented_defaults() {
             queries: 1,
             write_fraction: 0.2,
             users: 10_000,
+            pattern: RatePattern::Constant,
+            backoff: Backoff::Constant,
+            jitter: Jitter::None,
+            retry_budget: None,
         }
     );
     // No data tier unless the file asks for one.
@@ -1563,5 +1572,512 @@ fn an_async_lag_too_long_to_hold_in_memory_is_refused() {
     assert!(
         load("workload: { rate: 100/s }\ndatabase:\n  replication: async\n  replication_lag: { dist: exponential, mean: 10m }\n")
             .is_ok()
+    );
+}
+
+// ---- workload patterns ---------------------------------------------------
+
+fn pattern(yaml: &str) -> RatePattern {
+    load(yaml)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .workload
+        .pattern
+}
+
+#[test]
+fn each_rate_pattern_maps_to_typed_values_with_units() {
+    assert_eq!(
+        pattern(
+            "workload:\n  rate: 1000/s\n  pattern:\n    ramp: { start: 5m, duration: 10m, to: 3000/s }\n"
+        ),
+        RatePattern::Ramp {
+            start: 5 * MIN,
+            duration: 10 * MIN,
+            to: 3000.0
+        }
+    );
+    // Without `start` a ramp begins at once.
+    assert_eq!(
+        pattern("workload: { pattern: { ramp: { duration: 1m, to: 60/m } } }"),
+        RatePattern::Ramp {
+            start: 0,
+            duration: MIN,
+            to: 1.0
+        }
+    );
+    // `factor` multiplies the base rate; `to` gives the rate itself.
+    assert_eq!(
+        pattern(
+            "workload: { rate: 200/s, pattern: { spike: { at: 10m, duration: 5m, factor: 3 } } }"
+        ),
+        RatePattern::Spike {
+            at: 10 * MIN,
+            duration: 5 * MIN,
+            to: 600.0
+        }
+    );
+    assert_eq!(
+        pattern("workload: { pattern: { spike: { at: 1m, duration: 30s, to: 2500/s } } }"),
+        RatePattern::Spike {
+            at: MIN,
+            duration: 30 * S,
+            to: 2500.0
+        }
+    );
+    assert_eq!(
+        pattern(
+            "workload: { pattern: { diurnal: { amplitude: 50%, period: 24h, peak_at: 14h } } }"
+        ),
+        RatePattern::Diurnal {
+            amplitude: 0.5,
+            period: 24 * 60 * MIN,
+            peak_at: 14 * 60 * MIN
+        }
+    );
+    // Defaults: a day's period, busiest at noon.
+    assert_eq!(
+        pattern("workload: { pattern: { diurnal: { amplitude: 0.25 } } }"),
+        RatePattern::Diurnal {
+            amplitude: 0.25,
+            period: 24 * 60 * MIN,
+            peak_at: 12 * 60 * MIN
+        }
+    );
+    assert_eq!(
+        pattern(
+            "workload:\n  pattern:\n    schedule:\n      - { at: 0s, rate: 100/s }\n      - { at: 10m, rate: 500/s }\n      - { at: 20m, rate: 0 }\n"
+        ),
+        RatePattern::Schedule(vec![
+            RateStep { at: 0, rate: 100.0 },
+            RateStep {
+                at: 10 * MIN,
+                rate: 500.0
+            },
+            RateStep {
+                at: 20 * MIN,
+                rate: 0.0
+            },
+        ])
+    );
+    assert_eq!(
+        pattern("workload: { pattern: constant }"),
+        RatePattern::Constant
+    );
+    assert_eq!(pattern("workload: { pattern: }"), RatePattern::Constant);
+}
+
+#[test]
+fn the_rate_follows_the_pattern_and_its_peak_is_known() {
+    let s = load(
+        "workload:\n  rate: 100/s\n  pattern: { ramp: { start: 1m, duration: 2m, to: 300/s } }\n",
+    )
+    .unwrap();
+    let w = &s.workload;
+    assert_eq!(w.rate_at(0), 100.0);
+    assert_eq!(w.rate_at(2 * MIN), 200.0);
+    assert_eq!(w.rate_at(10 * MIN), 300.0);
+    assert_eq!(w.peak_rate(), 300.0);
+    let s = load("workload: { rate: 100/s, pattern: { diurnal: { amplitude: 50%, period: 1h, peak_at: 15m } } }").unwrap();
+    let w = &s.workload;
+    assert!((w.rate_at(15 * MIN) - 150.0).abs() < 1e-9);
+    assert!((w.rate_at(45 * MIN) - 50.0).abs() < 1e-9);
+    assert!((w.rate_at(75 * MIN) - 150.0).abs() < 1e-9);
+    assert_eq!(w.peak_rate(), 150.0);
+}
+
+#[test]
+fn an_unknown_pattern_is_shown_at_its_key_with_a_suggestion() {
+    let e = fails("workload:\n  pattern:\n    spik: { at: 1m, duration: 1m, factor: 2 }\n");
+    assert_at(
+        &e,
+        3,
+        5,
+        "workload.pattern.spik",
+        "unknown key `spik` in `workload.pattern`, expected one of `ramp`, `spike`, `diurnal`, `schedule`",
+    );
+    assert!(e.message.ends_with("did you mean `spike`?"), "{e}");
+    let e = fails("workload:\n  pattern: wave\n");
+    assert_at(
+        &e,
+        2,
+        12,
+        "workload.pattern",
+        "expected one of `constant`, `ramp`, `spike`, `diurnal`, `schedule`, got \"wave\"",
+    );
+    let e = fails("workload:\n  pattern: spike\n");
+    assert_at(
+        &e,
+        2,
+        12,
+        "workload.pattern",
+        "a `spike` pattern needs its settings, e.g. `spike: {",
+    );
+    let e = fails("workload:\n  pattern: [ramp]\n");
+    assert_at(
+        &e,
+        2,
+        12,
+        "workload.pattern",
+        "expected `constant` or a mapping with one pattern",
+    );
+    let e = fails("workload:\n  pattern: {}\n");
+    assert_at(
+        &e,
+        2,
+        12,
+        "workload.pattern",
+        "a pattern needs one of `ramp`, `spike`",
+    );
+    let e =
+        fails("workload:\n  pattern:\n    ramp: { start: 1m, duration: 1m, to: 5/s, until: 3m }\n");
+    assert_at(
+        &e,
+        3,
+        47,
+        "workload.pattern.ramp.until",
+        "unknown key `until`",
+    );
+}
+
+#[test]
+fn two_patterns_at_once_are_refused_at_the_second() {
+    let e = fails(
+        "workload:\n  pattern:\n    ramp: { duration: 1m, to: 5/s }\n    spike: { at: 1m, duration: 1m, factor: 2 }\n",
+    );
+    assert_at(
+        &e,
+        4,
+        5,
+        "workload.pattern.spike",
+        "give one pattern, not both `ramp` and `spike`",
+    );
+}
+
+#[test]
+fn pattern_values_are_checked_where_they_are_written() {
+    let e = fails("workload:\n  pattern:\n    ramp: { duration: 1m, to: -5/s }\n");
+    assert_at(
+        &e,
+        3,
+        31,
+        "workload.pattern.ramp.to",
+        "a rate cannot be negative",
+    );
+    let e = fails("workload:\n  pattern:\n    ramp: { to: 5/s }\n");
+    assert_at(
+        &e,
+        3,
+        5,
+        "workload.pattern.ramp.duration",
+        "a ramp needs `duration` and `to`",
+    );
+    let e = fails("workload:\n  pattern:\n    ramp: { duration: 0s, to: 5/s }\n");
+    assert_at(
+        &e,
+        3,
+        23,
+        "workload.pattern.ramp.duration",
+        "must be greater than 0",
+    );
+    let e = fails("workload:\n  pattern:\n    diurnal: { amplitude: 150% }\n");
+    assert_at(
+        &e,
+        3,
+        27,
+        "workload.pattern.diurnal.amplitude",
+        "must be from 0% to 100%, got \"150%\"",
+    );
+    let e = fails("workload:\n  pattern:\n    diurnal: { period: 1h }\n");
+    assert_at(
+        &e,
+        3,
+        5,
+        "workload.pattern.diurnal.amplitude",
+        "needs `amplitude`",
+    );
+    let e =
+        fails("workload:\n  pattern:\n    spike: { at: 1m, duration: 1m, factor: 2, to: 5/s }\n");
+    assert_at(
+        &e,
+        3,
+        47,
+        "workload.pattern.spike.to",
+        "either `factor` (times the base rate) or `to` (a rate), not both",
+    );
+    let e = fails("workload:\n  pattern:\n    spike: { at: 1m, duration: 1m, factor: -2 }\n");
+    assert_at(
+        &e,
+        3,
+        44,
+        "workload.pattern.spike.factor",
+        "must be a number 0 or more, got -2",
+    );
+    let e = fails("workload:\n  pattern:\n    spike: { at: 1m, duration: 1m }\n");
+    assert_at(
+        &e,
+        3,
+        5,
+        "workload.pattern.spike.factor",
+        "a spike needs `at`, `duration` and `factor`",
+    );
+    let e = fails(
+        "workload:\n  rate: 1000/s\n  pattern:\n    spike: { at: 1m, duration: 1m, factor: 1000000 }\n",
+    );
+    assert_at(
+        &e,
+        4,
+        44,
+        "workload.pattern.spike.factor",
+        "at most 100000000/s",
+    );
+}
+
+#[test]
+fn schedule_steps_need_rates_and_increasing_times() {
+    let e = fails(
+        "workload:\n  pattern:\n    schedule:\n      - { at: 0s, rate: 100/s }\n      - { at: 10m, rate: 500/s }\n      - { at: 10m, rate: 50/s }\n",
+    );
+    assert_at(
+        &e,
+        6,
+        15,
+        "workload.pattern.schedule[2].at",
+        "steps must be in time order: `at` must be after the previous step's (10m), got 10m",
+    );
+    let e = fails("workload:\n  pattern:\n    schedule:\n      - { at: 0s, rate: -1 }\n");
+    assert_at(
+        &e,
+        4,
+        25,
+        "workload.pattern.schedule[0].rate",
+        "a rate cannot be negative, got -1",
+    );
+    let e = fails("workload:\n  pattern:\n    schedule:\n      - { at: 5m }\n");
+    assert_at(
+        &e,
+        4,
+        9,
+        "workload.pattern.schedule[0].rate",
+        "needs `at` and `rate`",
+    );
+    let e = fails("workload:\n  pattern:\n    schedule: []\n");
+    assert_at(&e, 3, 15, "workload.pattern.schedule", "at least one step");
+    let e =
+        fails("workload:\n  pattern:\n    schedule:\n      - { at: 5m, rate: 1/s, ratee: 2 }\n");
+    assert_at(
+        &e,
+        4,
+        30,
+        "workload.pattern.schedule[0].ratee",
+        "did you mean `rate`?",
+    );
+}
+
+#[test]
+fn overrides_reach_into_a_pattern_and_can_turn_it_off() {
+    let yaml =
+        "workload:\n  rate: 100/s\n  pattern:\n    spike: { at: 10m, duration: 5m, factor: 3 }\n";
+    let s = load_with(
+        yaml,
+        &["workload.pattern.spike.factor=5", "workload.rate=50/s"],
+    )
+    .unwrap();
+    assert_eq!(
+        s.workload.pattern,
+        RatePattern::Spike {
+            at: 10 * MIN,
+            duration: 5 * MIN,
+            to: 250.0
+        }
+    );
+    let s = load_with(yaml, &["workload.pattern=constant"]).unwrap();
+    assert_eq!(s.workload.pattern, RatePattern::Constant);
+    let s = load_with("name: x\n", &["workload.pattern.diurnal.amplitude=20%"]).unwrap();
+    assert!(
+        matches!(s.workload.pattern, RatePattern::Diurnal { amplitude, .. } if amplitude == 0.2)
+    );
+    let e = fails_with(yaml, &["workload.pattern.spike.factr=5"]);
+    assert_on_set(
+        &e,
+        "workload.pattern.spike.factr=5",
+        Some("workload.pattern.spike.factr"),
+        "did you mean `factor`?",
+    );
+    let e = fails_with(yaml, &["workload.pattern.spike.duration=soon"]);
+    assert_on_set(
+        &e,
+        "workload.pattern.spike.duration=soon",
+        Some("workload.pattern.spike.duration"),
+        "expected a duration",
+    );
+}
+
+// ---- client behaviour ------------------------------------------------------
+
+#[test]
+fn backoff_and_jitter_default_to_the_historical_constant_wait() {
+    let w = load("workload: { retries: 3, retry_backoff: 50ms }")
+        .unwrap()
+        .workload;
+    assert_eq!(
+        (w.backoff, w.jitter, w.retry_budget),
+        (Backoff::Constant, Jitter::None, None)
+    );
+    assert_eq!(
+        (1..=3).map(|n| w.backoff_wait(n)).collect::<Vec<_>>(),
+        [50 * MS; 3]
+    );
+}
+
+#[test]
+fn exponential_backoff_doubles_to_its_cap_with_full_jitter_by_default() {
+    let w = load("workload: { retries: 10, retry_backoff: 100ms, backoff: exponential }")
+        .unwrap()
+        .workload;
+    // AWS SDK standard retry mode: 20 s maximum backoff.
+    assert_eq!(w.backoff, Backoff::Exponential { cap: 20 * S });
+    assert_eq!(w.jitter, Jitter::Full);
+    let waits: Vec<u64> = (1..=10).map(|n| w.backoff_wait(n) / MS).collect();
+    assert_eq!(
+        waits,
+        [100, 200, 400, 800, 1600, 3200, 6400, 12800, 20000, 20000]
+    );
+    let w = load(
+        "workload: { retry_backoff: 1s, backoff: exponential, backoff_cap: 5s, jitter: equal }",
+    )
+    .unwrap()
+    .workload;
+    assert_eq!(w.backoff, Backoff::Exponential { cap: 5 * S });
+    assert_eq!(w.jitter, Jitter::Equal);
+    assert_eq!(w.backoff_wait(3), 4 * S);
+    assert_eq!(w.backoff_wait(4), 5 * S);
+    // Huge retry numbers saturate instead of overflowing.
+    assert_eq!(w.backoff_wait(u32::MAX), 5 * S);
+    // A file can flip `backoff` and keep its cap line.
+    let w = load_with(
+        "workload: { backoff: exponential, backoff_cap: 5s }",
+        &["workload.backoff=constant"],
+    )
+    .unwrap()
+    .workload;
+    assert_eq!((w.backoff, w.jitter), (Backoff::Constant, Jitter::None));
+}
+
+#[test]
+fn retry_budgets_take_a_mapping_a_ratio_or_none() {
+    let budget = |yaml: &str| {
+        load(yaml)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .workload
+            .retry_budget
+    };
+    assert_eq!(
+        budget("workload:\n  retry_budget: { ratio: 10%, min_per_second: 5, ttl: 30s }\n"),
+        Some(RetryBudget {
+            ratio: 0.1,
+            min_per_second: 5.0,
+            ttl: 30 * S
+        })
+    );
+    // Linkerd's defaults: 20%, 10 per second, 10 s.
+    let linkerd = RetryBudget {
+        ratio: 0.2,
+        min_per_second: 10.0,
+        ttl: 10 * S,
+    };
+    assert_eq!(budget("workload:\n  retry_budget: {}\n"), Some(linkerd));
+    assert_eq!(budget("workload:\n  retry_budget:\n"), Some(linkerd));
+    assert_eq!(
+        budget("workload: { retry_budget: 10% }"),
+        Some(RetryBudget {
+            ratio: 0.1,
+            ..linkerd
+        })
+    );
+    assert_eq!(
+        budget("workload: { retry_budget: { min_per_second: 60/m } }")
+            .unwrap()
+            .min_per_second,
+        1.0
+    );
+    assert_eq!(budget("workload: { retry_budget: none }"), None);
+    let s = load_with(
+        "workload: { retry_budget: 10% }",
+        &["workload.retry_budget=none"],
+    )
+    .unwrap();
+    assert_eq!(s.workload.retry_budget, None);
+    let s = load_with("name: x\n", &["workload.retry_budget.ttl=2s"]).unwrap();
+    assert_eq!(s.workload.retry_budget.unwrap().ttl, 2 * S);
+}
+
+#[test]
+fn bad_client_settings_are_shown_where_they_are_written() {
+    let e = fails("workload:\n  backoff: exponentail\n");
+    assert_at(&e, 2, 12, "workload.backoff", "did you mean `exponential`?");
+    let e = fails("workload:\n  jitter: half\n");
+    assert_at(
+        &e,
+        2,
+        11,
+        "workload.jitter",
+        "expected one of `none`, `full`, `equal`",
+    );
+    let e = fails("workload:\n  backoff: exponential\n  backoff_cap: 0s\n");
+    assert_at(&e, 3, 16, "workload.backoff_cap", "must be greater than 0");
+    let e = fails("workload:\n  retry_budget: lots\n");
+    assert_at(
+        &e,
+        2,
+        17,
+        "workload.retry_budget",
+        "expected `none`, a ratio like 20%, or a mapping of retry_budget keys",
+    );
+    let e = fails("workload:\n  retry_budget: 150%\n");
+    assert_at(
+        &e,
+        2,
+        17,
+        "workload.retry_budget",
+        "must be from 0% to 100%",
+    );
+    let e = fails("workload:\n  retry_budget: { ratio: 10%, ttl: 250ms }\n");
+    assert_at(
+        &e,
+        2,
+        36,
+        "workload.retry_budget.ttl",
+        "must be a multiple of 100ms, got 250ms",
+    );
+    let e = fails("workload:\n  retry_budget: { min_per_second: -1 }\n");
+    assert_at(
+        &e,
+        2,
+        35,
+        "workload.retry_budget.min_per_second",
+        "cannot be negative",
+    );
+    let e = fails("workload:\n  retry_budget: { ratio: 10%, min_retries: 1 }\n");
+    assert_at(
+        &e,
+        2,
+        31,
+        "workload.retry_budget.min_retries",
+        "unknown key `min_retries`",
+    );
+    let e = fails("workload:\n  retry_budget: [10%]\n");
+    assert_at(
+        &e,
+        2,
+        17,
+        "workload.retry_budget",
+        "expected `none`, a ratio like 20%",
+    );
+    let e = fails_with("name: x\n", &["workload.retry_budget.ration=5%"]);
+    assert_on_set(
+        &e,
+        "workload.retry_budget.ration=5%",
+        Some("workload.retry_budget.ration"),
+        "did you mean `ratio`?",
     );
 }

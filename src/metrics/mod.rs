@@ -121,6 +121,18 @@ impl Counts {
     }
 }
 
+/// What the clients did besides issuing requests.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct ClientCounts {
+    /// Attempts sent towards the load balancer, first ones and retries: the
+    /// offered load.
+    pub attempts: u64,
+    /// Of those, retries.
+    pub retries: u64,
+    /// Retries the retry budget refused; each ended its request.
+    pub retries_refused: u64,
+}
+
 /// Latency figures of succeeded requests, in milliseconds.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct LatencySummary {
@@ -154,6 +166,8 @@ pub struct MetricsReport {
     pub capacity: CapacitySummary,
     pub faults: Vec<FaultOutcome>,
     pub tier: TierCounts,
+    /// Retries and refusals of the counted requests.
+    pub client: ClientCounts,
 }
 
 /// The streaming recorder fed by the model.
@@ -173,6 +187,8 @@ pub struct Recorder {
     row: Counts,
     row_tier: TierCounts,
     tier: TierCounts,
+    row_client: ClientCounts,
+    client: ClientCounts,
     row_start: SimTime,
     row_hist: Histogram<u64>,
     sink: Box<dyn RowSink>,
@@ -216,6 +232,8 @@ impl Recorder {
             row: Counts::default(),
             row_tier: TierCounts::default(),
             tier: TierCounts::default(),
+            row_client: ClientCounts::default(),
+            client: ClientCounts::default(),
             row_start: 0,
             row_hist: histogram(2),
             sink,
@@ -276,6 +294,7 @@ impl Recorder {
             end,
             counts: std::mem::take(&mut self.row),
             tier: std::mem::take(&mut self.row_tier),
+            client: std::mem::take(&mut self.row_client),
             p50_ms: q(&self.row_hist, 0.5),
             p90_ms: q(&self.row_hist, 0.9),
             p99_ms: q(&self.row_hist, 0.99),
@@ -297,11 +316,25 @@ impl Recorder {
         }
     }
 
-    /// A counted request made one more attempt.
+    /// A request sent one more attempt (`retry`: not its first).
     #[inline]
-    pub fn attempt(&mut self, counted: bool) {
+    pub fn attempt(&mut self, counted: bool, retry: bool) {
+        let r = u64::from(retry);
+        self.row_client.attempts += 1;
+        self.row_client.retries += r;
         if counted {
             self.attempts += 1;
+            self.client.attempts += 1;
+            self.client.retries += r;
+        }
+    }
+
+    /// The retry budget refused a request's retry.
+    #[inline]
+    pub fn retry_refused(&mut self, counted: bool) {
+        self.row_client.retries_refused += 1;
+        if counted {
+            self.client.retries_refused += 1;
         }
     }
 
@@ -433,6 +466,7 @@ impl Recorder {
             capacity,
             faults,
             tier: self.tier,
+            client: self.client,
         }
     }
 }

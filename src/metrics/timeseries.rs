@@ -1,6 +1,6 @@
 //! Closed time buckets and where they go.
 
-use super::{Counts, TierCounts};
+use super::{ClientCounts, Counts, TierCounts};
 use crate::engine::SimTime;
 
 /// One closed bucket of `timeseries.csv`. Issued requests count in the bucket
@@ -11,6 +11,8 @@ pub struct Row {
     pub end: SimTime,
     pub counts: Counts,
     pub tier: TierCounts,
+    /// Attempts and retries sent in the bucket, refusals decided in it.
+    pub client: ClientCounts,
     pub p50_ms: Option<f64>,
     pub p90_ms: Option<f64>,
     pub p99_ms: Option<f64>,

@@ -5,14 +5,15 @@
 //! design serves it (common random numbers across designs).
 
 use rand::Rng;
-use rand_distr::{Distribution, Exp};
 
+use super::arrivals::Arrivals;
 use super::dist::Sampler;
+use super::retry::{Budget, jittered};
 
 use super::{Event, Sim};
-use crate::engine::{SimTime, Stream, from_secs_f64, stream};
+use crate::engine::{SimTime, Stream, stream};
 use crate::metrics::DropReason;
-use crate::scenario::{Arrival, Scenario, Sessions};
+use crate::scenario::{Backoff, Jitter, Scenario, Sessions};
 
 /// No target: the attempt was not routed to an instance.
 pub(crate) const NO_TARGET: u32 = u32::MAX;
@@ -42,7 +43,7 @@ pub(crate) struct Request {
 pub(crate) struct Clients {
     slab: Vec<Request>,
     free: Vec<u32>,
-    arrival_rng: Stream,
+    arrivals: Arrivals,
     service_rng: Stream,
     pub(crate) dns_rng: Stream,
     /// Which user sends each request, and its query mix.
@@ -50,27 +51,29 @@ pub(crate) struct Clients {
     mix_rng: Stream,
     /// Whether each read hits the cache.
     pub(crate) cache_rng: Stream,
+    /// Jitter of retry waits.
+    jitter_rng: Stream,
+    budget: Option<Budget>,
     users: u32,
     /// Database queries per request (0 without a database).
     queries: u32,
     write_fraction: f64,
-    interarrival: Option<Exp<f64>>,
-    constant_gap: SimTime,
     demand: Sampler,
 }
 
 impl Clients {
     pub(crate) fn new(s: &Scenario) -> Clients {
-        let rate = s.workload.rate;
         Clients {
             slab: Vec::new(),
             free: Vec::new(),
-            arrival_rng: stream(s.seed, "workload.arrivals"),
+            arrivals: Arrivals::new(&s.workload, s.seed, s.duration),
             service_rng: stream(s.seed, "workload.service"),
             dns_rng: stream(s.seed, "clients.dns"),
             user_rng: stream(s.seed, "workload.users"),
             mix_rng: stream(s.seed, "workload.queries"),
             cache_rng: stream(s.seed, "cache.hits"),
+            jitter_rng: stream(s.seed, "workload.jitter"),
+            budget: s.workload.retry_budget.as_ref().map(Budget::new),
             users: match s.app.sessions {
                 Sessions::Jwt => 0,
                 Sessions::Sticky | Sessions::External => s.workload.users,
@@ -81,13 +84,6 @@ impl Clients {
                 0
             },
             write_fraction: s.workload.write_fraction,
-            interarrival: (rate > 0.0 && s.workload.arrival == Arrival::Poisson)
-                .then(|| Exp::new(rate).expect("rate > 0")),
-            constant_gap: if rate > 0.0 {
-                from_secs_f64(1.0 / rate).max(1)
-            } else {
-                0
-            },
             demand: Sampler::new(s.app.service_time),
         }
     }
@@ -137,28 +133,21 @@ impl Clients {
     pub(crate) fn counted_in_flight(&self) -> u64 {
         self.slab.iter().filter(|r| r.in_use && r.counted).count() as u64
     }
-
-    fn next_gap(&mut self) -> Option<SimTime> {
-        match &self.interarrival {
-            // At least 1 ns: the clock must move even at absurd rates.
-            Some(exp) => Some(from_secs_f64(exp.sample(&mut self.arrival_rng)).max(1)),
-            None if self.constant_gap > 0 => Some(self.constant_gap),
-            None => None,
-        }
-    }
 }
 
 impl Sim<'_> {
     pub(super) fn start_clients(&mut self) {
-        if let Some(gap) = self.clients.next_gap() {
-            self.sched.after(gap, Event::Arrival);
+        self.schedule_arrival();
+    }
+
+    fn schedule_arrival(&mut self) {
+        if let Some(t) = self.clients.arrivals.next(self.now()) {
+            self.sched.at(t, Event::Arrival);
         }
     }
 
     pub(super) fn on_arrival(&mut self) {
-        if let Some(gap) = self.clients.next_gap() {
-            self.sched.after(gap, Event::Arrival);
-        }
+        self.schedule_arrival();
         let now = self.now();
         let counted = now >= self.s.warmup;
         let demand = self.clients.demand.sample(&mut self.clients.service_rng);
@@ -193,15 +182,18 @@ impl Sim<'_> {
     /// Sends a new attempt of `req` through DNS, an LB node and its routing.
     pub(super) fn start_attempt(&mut self, req: u32) {
         let w = &self.s.workload;
-        let (attempt, counted) = {
+        let (attempt, counted, first) = {
             let r = &mut self.clients.slab[req as usize];
             r.attempt = r.attempt.wrapping_add(1);
             r.attempt_live = true;
             r.attempts += 1;
             r.target = NO_TARGET;
-            (r.attempt, r.counted)
+            (r.attempt, r.counted, r.attempts == 1)
         };
-        self.metrics.attempt(counted);
+        self.metrics.attempt(counted, !first);
+        if first && let Some(b) = self.clients.budget.as_mut() {
+            b.first_attempt(self.sched.now());
+        }
         self.sched.after_on(
             self.lanes.timeout,
             w.timeout,
@@ -283,14 +275,32 @@ impl Sim<'_> {
         }
         // A lost session is a logged-out user, not a glitch to retry.
         if attempts <= self.s.workload.retries && reason != DropReason::SessionLost {
-            self.sched.after_on(
-                self.lanes.backoff,
-                self.s.workload.retry_backoff,
-                Event::Retry { req },
-            );
+            let now = self.now();
+            if self
+                .clients
+                .budget
+                .as_mut()
+                .is_none_or(|b| b.try_retry(now))
+            {
+                self.schedule_retry(req, attempts);
+                return;
+            }
+            self.metrics.retry_refused(counted);
+        }
+        self.metrics.dropped(reason, counted);
+        self.clients.release(req);
+    }
+
+    /// Schedules retry `n` (1 for the first) of `req` after its backoff.
+    fn schedule_retry(&mut self, req: u32, n: u32) {
+        let w = &self.s.workload;
+        if let (Backoff::Constant, Jitter::None) = (w.backoff, w.jitter) {
+            // Always the same delay: the FIFO lane keeps it cheap.
+            self.sched
+                .after_on(self.lanes.backoff, w.retry_backoff, Event::Retry { req });
         } else {
-            self.metrics.dropped(reason, counted);
-            self.clients.release(req);
+            let wait = jittered(w.backoff_wait(n), w.jitter, &mut self.clients.jitter_rng);
+            self.sched.after(wait, Event::Retry { req });
         }
     }
 

@@ -7,6 +7,7 @@
 //! cancelled lazily: each carries a generation or epoch that the handler
 //! compares with the current one.
 
+mod arrivals;
 mod autoscaler;
 mod client;
 mod database;
@@ -15,6 +16,7 @@ mod faults;
 mod instance;
 mod kv;
 mod load_balancer;
+mod retry;
 mod sessions;
 pub mod topology;
 mod trace;
@@ -256,8 +258,8 @@ pub struct RunOutput {
     /// Hash of the processed (time, kind, target) stream.
     pub event_hash: u64,
     /// Age of the oldest request still in flight at the end. Every request
-    /// ends within (retries + 1) x timeout + retries x backoff: a larger age
-    /// means a request was lost by the model (tests check it).
+    /// ends within [`max_request_lifetime`]: a larger age means a request
+    /// was lost by the model (tests check it).
     pub oldest_in_flight: Option<SimTime>,
     /// Verdict per scenario fault (same order); `None` if it never started.
     pub faults: Vec<Option<FaultOutcome>>,
@@ -328,13 +330,14 @@ pub fn simulate_with_progress(
 }
 
 /// The longest a request can live: every attempt ends by its timeout, and
-/// retries wait one backoff each.
+/// retry n waits at most its un-jittered backoff (jitter only shortens it).
 pub fn max_request_lifetime(s: &Scenario) -> SimTime {
     let w = &s.workload;
     let attempts = SimTime::from(w.retries) + 1;
-    attempts
-        .saturating_mul(w.timeout)
-        .saturating_add(SimTime::from(w.retries).saturating_mul(w.retry_backoff))
+    let waits = (1..=w.retries)
+        .map(|n| w.backoff_wait(n))
+        .fold(0, SimTime::saturating_add);
+    attempts.saturating_mul(w.timeout).saturating_add(waits)
 }
 
 impl<'s> Sim<'s> {
@@ -509,6 +512,8 @@ impl<'s> Sim<'s> {
 
 #[cfg(test)]
 mod asg_tests;
+#[cfg(test)]
+mod client_tests;
 #[cfg(test)]
 mod data_tests;
 #[cfg(test)]

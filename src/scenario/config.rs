@@ -511,6 +511,183 @@ pub struct Workload {
     /// Distinct users; each request belongs to one drawn uniformly (used by
     /// sticky and external sessions).
     pub users: u32,
+    /// How the arrival rate varies over time around `rate`.
+    pub pattern: RatePattern,
+    /// How the wait before a retry grows (`retry_backoff` is its base).
+    pub backoff: Backoff,
+    /// Randomisation of each wait.
+    pub jitter: Jitter,
+    /// Caps retries relative to first attempts; `None`: no cap.
+    pub retry_budget: Option<RetryBudget>,
+}
+
+impl Workload {
+    /// The arrival rate at `t`, requests per second.
+    pub fn rate_at(&self, t: SimTime) -> f64 {
+        self.pattern.rate_at(self.rate, t)
+    }
+
+    /// The highest rate the pattern reaches.
+    pub fn peak_rate(&self) -> f64 {
+        self.pattern.peak(self.rate)
+    }
+
+    /// The wait before retry `n` (1 for the first retry) before jitter,
+    /// which only shortens it: also the longest wait.
+    pub fn backoff_wait(&self, n: u32) -> SimTime {
+        let base = self.retry_backoff;
+        match self.backoff {
+            Backoff::Constant => base,
+            Backoff::Exponential { cap } => {
+                let doublings = n.saturating_sub(1).min(63);
+                base.saturating_mul(1 << doublings).min(cap)
+            }
+        }
+    }
+}
+
+/// How the wait before a retry grows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backoff {
+    /// `retry_backoff` before every retry.
+    Constant,
+    /// `retry_backoff` x 2^(n-1) before retry n, at most `cap`.
+    Exponential { cap: SimTime },
+}
+
+impl Backoff {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backoff::Constant => "constant",
+            Backoff::Exponential { .. } => "exponential",
+        }
+    }
+}
+
+/// Randomisation of a retry's wait w ("Exponential Backoff And Jitter",
+/// AWS Architecture Blog, 2015).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Jitter {
+    /// Exactly w.
+    None,
+    /// Uniform in [0, w].
+    Full,
+    /// w/2 plus uniform in [0, w/2].
+    Equal,
+}
+
+/// A Finagle/Linkerd-style retry budget: over the last `ttl`, retries may
+/// not exceed `ratio` x first attempts + `min_per_second` x ttl.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryBudget {
+    pub ratio: f64,
+    /// Retries per second always allowed, however few first attempts.
+    pub min_per_second: f64,
+    /// A multiple of 100 ms.
+    pub ttl: SimTime,
+}
+
+/// How the arrival rate varies around the base rate (`workload.rate`).
+/// Every rate is requests per second, checked non-negative and finite.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RatePattern {
+    /// The base rate all along.
+    Constant,
+    /// The base rate until `start`, then linearly to `to` at
+    /// `start + duration`, then `to`.
+    Ramp {
+        start: SimTime,
+        /// Greater than 0.
+        duration: SimTime,
+        to: f64,
+    },
+    /// `to` during [at, at + duration), the base rate before and after.
+    Spike {
+        at: SimTime,
+        /// Greater than 0.
+        duration: SimTime,
+        to: f64,
+    },
+    /// base x (1 + amplitude x cos(2 pi (t - peak_at) / period)).
+    Diurnal {
+        /// In [0, 1], so the rate never goes negative.
+        amplitude: f64,
+        /// Greater than 0.
+        period: SimTime,
+        peak_at: SimTime,
+    },
+    /// Piecewise constant: each step's rate from its `at` until the next
+    /// step's; the base rate before the first. Non-empty, `at` strictly
+    /// increasing.
+    Schedule(Vec<RateStep>),
+}
+
+/// One step of a rate schedule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateStep {
+    pub at: SimTime,
+    pub rate: f64,
+}
+
+impl RatePattern {
+    /// The rate at `t` for base rate `base`.
+    pub fn rate_at(&self, base: f64, t: SimTime) -> f64 {
+        match self {
+            RatePattern::Constant => base,
+            &RatePattern::Ramp {
+                start,
+                duration,
+                to,
+            } => {
+                if t <= start {
+                    base
+                } else if t - start >= duration {
+                    to
+                } else {
+                    let x = (t - start) as f64 / duration as f64;
+                    base + (to - base) * x
+                }
+            }
+            &RatePattern::Spike { at, duration, to } => {
+                if t >= at && t - at < duration {
+                    to
+                } else {
+                    base
+                }
+            }
+            &RatePattern::Diurnal {
+                amplitude,
+                period,
+                peak_at,
+            } => {
+                let phase = diurnal_phase(t, peak_at, period);
+                (base * (1.0 + amplitude * phase.cos())).max(0.0)
+            }
+            RatePattern::Schedule(steps) => {
+                // Steps are sorted by `at`: the last one at or before t.
+                let n = steps.partition_point(|s| s.at <= t);
+                if n == 0 { base } else { steps[n - 1].rate }
+            }
+        }
+    }
+
+    /// The highest rate reached for base rate `base`.
+    pub fn peak(&self, base: f64) -> f64 {
+        match self {
+            RatePattern::Constant => base,
+            RatePattern::Ramp { to, .. } | RatePattern::Spike { to, .. } => base.max(*to),
+            RatePattern::Diurnal { amplitude, .. } => base * (1.0 + amplitude),
+            RatePattern::Schedule(steps) => steps.iter().map(|s| s.rate).fold(base, f64::max),
+        }
+    }
+}
+
+/// 2 pi (t - peak_at) / period, reduced modulo the period in integers first
+/// so the angle stays small and exact for any t.
+pub(crate) fn diurnal_phase(t: SimTime, peak_at: SimTime, period: SimTime) -> f64 {
+    let p = u128::from(period);
+    let offset = (u128::from(t) + p - u128::from(peak_at) % p) % p;
+    std::f64::consts::TAU * offset as f64 / period as f64
 }
 
 /// A fault injected at a fixed time.

@@ -47,6 +47,17 @@ pub const CLIENT_TIMEOUT: SimTime = 2 * NANOS_PER_SEC;
 pub const RETRIES: u32 = 0;
 pub const RETRY_BACKOFF: SimTime = 100 * NANOS_PER_MILLI;
 pub const CONNECT_TIMEOUT: SimTime = NANOS_PER_SEC;
+/// A day's cycle, busiest at noon unless the file says otherwise.
+pub const DIURNAL_PERIOD: SimTime = 24 * 60 * MINUTE;
+pub const DIURNAL_PEAK_AT: SimTime = 12 * 60 * MINUTE;
+/// The AWS SDKs' standard retry mode caps its exponential backoff at a 20 s
+/// maximum backoff (AWS SDKs and Tools Reference Guide, "Retry behavior").
+pub const BACKOFF_CAP: SimTime = 20 * NANOS_PER_SEC;
+/// Linkerd's retry budget defaults (retryRatio 0.2, minRetriesPerSecond 10,
+/// ttl 10s), which follow Finagle's RetryBudget.
+pub const RETRY_BUDGET_RATIO: f64 = 0.2;
+pub const RETRY_BUDGET_MIN_PER_SECOND: f64 = 10.0;
+pub const RETRY_BUDGET_TTL: SimTime = 10 * NANOS_PER_SEC;
 
 pub const METRICS_BUCKET: SimTime = NANOS_PER_SEC;
 /// DESIGN.md, failover latency: a 5 s sliding window at a 99% threshold.

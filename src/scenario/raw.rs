@@ -158,6 +158,125 @@ pub(crate) struct RawWorkload {
     pub queries: Leaf,
     pub write_fraction: Leaf,
     pub users: Leaf,
+    pub pattern: Option<ScalarOr<RawPattern>>,
+    pub backoff: Leaf,
+    pub backoff_cap: Leaf,
+    pub jitter: Leaf,
+    #[serde(default, deserialize_with = "present")]
+    pub retry_budget: Option<ScalarOr<RawRetryBudget>>,
+}
+
+/// `workload.retry_budget`: a mapping, a ratio (`10%`) or `none`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping of retry_budget keys")]
+pub(crate) struct RawRetryBudget {
+    pub ratio: Leaf,
+    pub min_per_second: Leaf,
+    pub ttl: Leaf,
+}
+
+impl Expecting for RawRetryBudget {
+    const EXPECTING: &'static str = "`none`, a ratio like 20%, or a mapping of retry_budget keys (`ratio`, `min_per_second`, `ttl`)";
+}
+
+/// A key written either as a single value (a shorthand such as `constant`
+/// or `none`) or as a mapping of its own keys.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ScalarOr<T> {
+    Scalar(Scalar),
+    Block(T),
+}
+
+/// What a [`ScalarOr`] key expects, for serde's "expected ..., got ..." message.
+pub(crate) trait Expecting {
+    const EXPECTING: &'static str;
+}
+
+impl<T: Default> Default for ScalarOr<T> {
+    fn default() -> Self {
+        ScalarOr::Block(T::default())
+    }
+}
+
+impl<'de, T: Deserialize<'de> + Expecting> Deserialize<'de> for ScalarOr<T> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de> + Expecting> Visitor<'de> for V<T> {
+            type Value = ScalarOr<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(T::EXPECTING)
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(ScalarOr::Scalar(Scalar::Bool(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(ScalarOr::Scalar(Scalar::Int(v.into())))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(ScalarOr::Scalar(Scalar::Int(v.into())))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(ScalarOr::Scalar(Scalar::Float(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(ScalarOr::Scalar(Scalar::Str(v.to_string())))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(ScalarOr::Block)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// `workload.pattern`: one of its keys, or the scalar `constant`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping of pattern keys")]
+pub(crate) struct RawPattern {
+    #[serde(default, deserialize_with = "present")]
+    pub ramp: Option<RawRamp>,
+    #[serde(default, deserialize_with = "present")]
+    pub spike: Option<RawSpike>,
+    #[serde(default, deserialize_with = "present")]
+    pub diurnal: Option<RawDiurnal>,
+    pub schedule: Option<Vec<RawRateStep>>,
+}
+
+impl Expecting for RawPattern {
+    const EXPECTING: &'static str =
+        "`constant` or a mapping with one pattern (`ramp`, `spike`, `diurnal` or `schedule`)";
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping of ramp keys")]
+pub(crate) struct RawRamp {
+    pub start: Leaf,
+    pub duration: Leaf,
+    pub to: Leaf,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping of spike keys")]
+pub(crate) struct RawSpike {
+    pub at: Leaf,
+    pub duration: Leaf,
+    pub factor: Leaf,
+    pub to: Leaf,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping of diurnal keys")]
+pub(crate) struct RawDiurnal {
+    pub amplitude: Leaf,
+    pub period: Leaf,
+    pub peak_at: Leaf,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping with `at` and `rate`")]
+pub(crate) struct RawRateStep {
+    pub at: Leaf,
+    pub rate: Leaf,
 }
 
 #[derive(Debug, Default, Deserialize)]

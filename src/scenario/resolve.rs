@@ -468,22 +468,37 @@ fn check_lognormal(mean: SimTime, p99: SimTime, p99_path: &KeyPath) -> Res<()> {
 fn resolve_workload(raw: Option<&RawWorkload>, path: &KeyPath) -> Res<Workload> {
     let default = RawWorkload::default();
     let raw = raw.unwrap_or(&default);
-    let rate_path = path.key("rate");
     let rate = match &raw.rate {
         None => d::RATE_PER_SEC,
-        Some(Scalar::Str(s)) => units::parse_rate(s).map_err(|m| Issue::at(&rate_path, m))?,
-        Some(Scalar::Int(n)) => units::check_rate(*n as f64)
-            .map_err(|m| Issue::at(&rate_path, format!("{m}, got {n}")))?,
-        Some(Scalar::Float(x)) => {
-            units::check_rate(*x).map_err(|m| Issue::at(&rate_path, format!("{m}, got {x}")))?
-        }
-        Some(other @ Scalar::Bool(_)) => {
-            return Err(Issue::at(
-                &rate_path,
-                format!("expected a rate like 1000/s, got {other}"),
-            ));
-        }
+        Some(v) => rate_of(v, &path.key("rate"))?,
     };
+    let pattern = resolve_pattern(raw.pattern.as_ref(), rate, &path.key("pattern"))?;
+    let backoff = match choice(
+        &raw.backoff,
+        &path.key("backoff"),
+        &[("constant", false), ("exponential", true)],
+        false,
+    )? {
+        // The cap is kept off a constant backoff so a file can flip `backoff`.
+        false => Backoff::Constant,
+        true => Backoff::Exponential {
+            cap: positive_duration(&raw.backoff_cap, &path.key("backoff_cap"), d::BACKOFF_CAP)?,
+        },
+    };
+    let jitter = choice(
+        &raw.jitter,
+        &path.key("jitter"),
+        &[
+            ("none", Jitter::None),
+            ("full", Jitter::Full),
+            ("equal", Jitter::Equal),
+        ],
+        match backoff {
+            Backoff::Constant => Jitter::None,
+            Backoff::Exponential { .. } => Jitter::Full,
+        },
+    )?;
+    let retry_budget = resolve_retry_budget(raw.retry_budget.as_ref(), &path.key("retry_budget"))?;
     Ok(Workload {
         rate,
         arrival: choice(
@@ -515,6 +530,10 @@ fn resolve_workload(raw: Option<&RawWorkload>, path: &KeyPath) -> Res<Workload> 
             true,
         )?,
         users: count(&raw.users, &path.key("users"), d::USERS, 1, 10_000_000)?,
+        pattern,
+        backoff,
+        jitter,
+        retry_budget,
     })
 }
 
@@ -847,6 +866,297 @@ fn adjustment(v: &Option<Scalar>, path: &KeyPath) -> Res<Adjustment> {
     }
 }
 
+/// A sliding window kept as a ring of 100 ms slots: a multiple of 100 ms,
+/// at most an hour.
+fn slotted_window(value: &Option<Scalar>, path: &KeyPath, default: SimTime) -> Res<SimTime> {
+    let t = positive_duration(value, path, default)?;
+    if !t.is_multiple_of(100 * NANOS_PER_MILLI) {
+        return Err(Issue::at(
+            path,
+            format!("must be a multiple of 100ms, got {}", fd(t)),
+        ));
+    }
+    if t > MAX_WINDOW {
+        return Err(Issue::at(
+            path,
+            format!("must be at most 1h, got {}", fd(t)),
+        ));
+    }
+    Ok(t)
+}
+
+/// `workload.retry_budget`: `none`, a ratio (`10%`), or a mapping.
+fn resolve_retry_budget(
+    raw: Option<&ScalarOr<RawRetryBudget>>,
+    path: &KeyPath,
+) -> Res<Option<RetryBudget>> {
+    let block = match raw {
+        None => return Ok(None),
+        Some(ScalarOr::Scalar(Scalar::Str(s))) if s.trim() == "none" => return Ok(None),
+        Some(ScalarOr::Scalar(v)) => {
+            if matches!(v, Scalar::Bool(_))
+                || matches!(v, Scalar::Str(s) if units::parse_fraction(s).is_err())
+            {
+                return Err(Issue::at(
+                    path,
+                    format!("expected {}, got {v}", RawRetryBudget::EXPECTING),
+                ));
+            }
+            return Ok(Some(RetryBudget {
+                ratio: fraction(&Some(v.clone()), path, 0.0, true)?,
+                min_per_second: d::RETRY_BUDGET_MIN_PER_SECOND,
+                ttl: d::RETRY_BUDGET_TTL,
+            }));
+        }
+        Some(ScalarOr::Block(b)) => b.clone(),
+    };
+    let min_path = path.key("min_per_second");
+    Ok(Some(RetryBudget {
+        ratio: fraction(
+            &block.ratio,
+            &path.key("ratio"),
+            d::RETRY_BUDGET_RATIO,
+            true,
+        )?,
+        min_per_second: match &block.min_per_second {
+            None => d::RETRY_BUDGET_MIN_PER_SECOND,
+            Some(v) => rate_of(v, &min_path)?,
+        },
+        ttl: slotted_window(&block.ttl, &path.key("ttl"), d::RETRY_BUDGET_TTL)?,
+    }))
+}
+
+/// A request rate: `1000/s`, `60/m`, or a number per second.
+fn rate_of(value: &Scalar, path: &KeyPath) -> Res<f64> {
+    match value {
+        Scalar::Str(s) => units::parse_rate(s).map_err(|m| Issue::at(path, m)),
+        Scalar::Int(n) => {
+            units::check_rate(*n as f64).map_err(|m| Issue::at(path, format!("{m}, got {n}")))
+        }
+        Scalar::Float(x) => {
+            units::check_rate(*x).map_err(|m| Issue::at(path, format!("{m}, got {x}")))
+        }
+        other @ Scalar::Bool(_) => Err(Issue::at(
+            path,
+            format!("expected a rate like 1000/s, got {other}"),
+        )),
+    }
+}
+
+const PATTERNS: [&str; 4] = ["ramp", "spike", "diurnal", "schedule"];
+
+/// `workload.pattern`: `constant`, or a mapping with exactly one pattern.
+/// `base` is `workload.rate`.
+fn resolve_pattern(
+    raw: Option<&ScalarOr<RawPattern>>,
+    base: f64,
+    path: &KeyPath,
+) -> Res<RatePattern> {
+    let raw = match raw {
+        None => return Ok(RatePattern::Constant),
+        Some(ScalarOr::Scalar(v)) => {
+            let mut names = vec!["constant"];
+            names.extend(PATTERNS);
+            return match choice_str(v, path, &names)? {
+                "constant" => Ok(RatePattern::Constant),
+                name => Err(Issue::at(
+                    path,
+                    format!(
+                        "a `{name}` pattern needs its settings, e.g. {}",
+                        example(name)
+                    ),
+                )),
+            };
+        }
+        Some(ScalarOr::Block(b)) => b,
+    };
+    let given: Vec<&str> = [
+        ("ramp", raw.ramp.is_some()),
+        ("spike", raw.spike.is_some()),
+        ("diurnal", raw.diurnal.is_some()),
+        ("schedule", raw.schedule.is_some()),
+    ]
+    .iter()
+    .filter(|(_, on)| *on)
+    .map(|(k, _)| *k)
+    .collect();
+    match given[..] {
+        [] => {
+            return Err(Issue::at(
+                path,
+                format!(
+                    "a pattern needs one of {}, e.g. {}",
+                    suggest::list(&PATTERNS),
+                    example("spike")
+                ),
+            ));
+        }
+        [_] => {}
+        [first, second, ..] => {
+            return Err(at_key(
+                &path.key(second),
+                format!("give one pattern, not both `{first}` and `{second}`"),
+            ));
+        }
+    }
+    let rate = |v: &Option<Scalar>, p: &KeyPath, what: &str| match v {
+        Some(v) => rate_of(v, p),
+        None => Err(Issue::at(p, what.to_string())),
+    };
+    if let Some(r) = &raw.ramp {
+        let p = path.key("ramp");
+        if r.duration.is_none() {
+            return Err(Issue::at(
+                &p.key("duration"),
+                format!("a ramp needs `duration` and `to`, e.g. {}", example("ramp")),
+            ));
+        }
+        return Ok(RatePattern::Ramp {
+            start: duration_or(&r.start, &p.key("start"), 0)?,
+            duration: positive_duration(&r.duration, &p.key("duration"), 0)?,
+            to: rate(
+                &r.to,
+                &p.key("to"),
+                &format!(
+                    "a ramp needs `to`, the rate it ends at, e.g. {}",
+                    example("ramp")
+                ),
+            )?,
+        });
+    }
+    if let Some(sp) = &raw.spike {
+        let p = path.key("spike");
+        let need = |key: &str| {
+            Issue::at(
+                &p.key(key),
+                format!(
+                    "a spike needs `at`, `duration` and `factor` (or `to`), e.g. {}",
+                    example("spike")
+                ),
+            )
+        };
+        if sp.at.is_none() {
+            return Err(need("at"));
+        }
+        if sp.duration.is_none() {
+            return Err(need("duration"));
+        }
+        let to = match (&sp.factor, &sp.to) {
+            (Some(_), Some(_)) => {
+                return Err(at_key(
+                    &p.key("to"),
+                    "a spike takes either `factor` (times the base rate) or `to` (a rate), not both",
+                ));
+            }
+            (None, None) => return Err(need("factor")),
+            (None, Some(v)) => rate_of(v, &p.key("to"))?,
+            (Some(v), None) => {
+                let fp = p.key("factor");
+                let factor = match v {
+                    Scalar::Int(n) => *n as f64,
+                    Scalar::Float(x) => *x,
+                    other => {
+                        return Err(Issue::at(
+                            &fp,
+                            format!("expected a number like 3 (times the base rate), got {other}"),
+                        ));
+                    }
+                };
+                if !factor.is_finite() || factor < 0.0 {
+                    return Err(Issue::at(
+                        &fp,
+                        format!("must be a number 0 or more, got {v}"),
+                    ));
+                }
+                units::check_rate(base * factor).map_err(|m| {
+                    Issue::at(
+                        &fp,
+                        format!("{m}: the base rate {base}/s x {factor} is too high"),
+                    )
+                })?
+            }
+        };
+        return Ok(RatePattern::Spike {
+            at: duration_or(&sp.at, &p.key("at"), 0)?,
+            duration: positive_duration(&sp.duration, &p.key("duration"), 0)?,
+            to,
+        });
+    }
+    if let Some(di) = &raw.diurnal {
+        let p = path.key("diurnal");
+        if di.amplitude.is_none() {
+            return Err(Issue::at(
+                &p.key("amplitude"),
+                format!(
+                    "a diurnal pattern needs `amplitude`, e.g. {}",
+                    example("diurnal")
+                ),
+            ));
+        }
+        let amplitude = fraction(&di.amplitude, &p.key("amplitude"), 0.0, true)?;
+        units::check_rate(base * (1.0 + amplitude))
+            .map_err(|m| Issue::at(&p.key("amplitude"), format!("{m} at the peak")))?;
+        return Ok(RatePattern::Diurnal {
+            amplitude,
+            period: positive_duration(&di.period, &p.key("period"), d::DIURNAL_PERIOD)?,
+            peak_at: duration_or(&di.peak_at, &p.key("peak_at"), d::DIURNAL_PEAK_AT)?,
+        });
+    }
+    let p = path.key("schedule");
+    let items = raw.schedule.as_deref().unwrap_or_default();
+    if items.is_empty() {
+        return Err(Issue::at(
+            &p,
+            format!(
+                "a schedule needs at least one step, e.g. {}",
+                example("schedule")
+            ),
+        ));
+    }
+    let mut steps: Vec<RateStep> = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let ip = p.index(i);
+        let need = |key: &str| {
+            Issue::at(
+                &ip.key(key),
+                "each schedule step needs `at` and `rate`, e.g. { at: 10m, rate: 500/s }",
+            )
+        };
+        if item.at.is_none() {
+            return Err(need("at"));
+        }
+        let at = duration_or(&item.at, &ip.key("at"), 0)?;
+        let rate = match &item.rate {
+            Some(v) => rate_of(v, &ip.key("rate"))?,
+            None => return Err(need("rate")),
+        };
+        if let Some(prev) = steps.last()
+            && at <= prev.at
+        {
+            return Err(Issue::at(
+                &ip.key("at"),
+                format!(
+                    "steps must be in time order: `at` must be after the previous step's ({}), got {}",
+                    fd(prev.at),
+                    fd(at)
+                ),
+            ));
+        }
+        steps.push(RateStep { at, rate });
+    }
+    Ok(RatePattern::Schedule(steps))
+}
+
+/// A one-line example of each pattern, for messages.
+fn example(pattern: &str) -> &'static str {
+    match pattern {
+        "ramp" => "`ramp: { start: 5m, duration: 10m, to: 3000/s }`",
+        "spike" => "`spike: { at: 10m, duration: 5m, factor: 3 }`",
+        "diurnal" => "`diurnal: { amplitude: 50%, period: 24h, peak_at: 14h }`",
+        _ => "`schedule: [ { at: 0s, rate: 100/s }, { at: 10m, rate: 500/s } ]`",
+    }
+}
+
 fn resolve_metrics(raw: Option<&RawMetrics>, path: &KeyPath) -> Res<MetricsConfig> {
     let default = RawMetrics::default();
     let raw = raw.unwrap_or(&default);
@@ -1030,14 +1340,14 @@ fn check_writes_in_transit(db: &Database, w: &Workload, path: &KeyPath) -> Res<(
         ServiceTime::Constant { value } => value,
         ServiceTime::Exponential { mean } | ServiceTime::LogNormal { mean, .. } => mean,
     };
-    let in_transit = w.rate * crate::engine::as_secs_f64(mean);
+    let in_transit = w.peak_rate() * crate::engine::as_secs_f64(mean);
     if in_transit > MAX_WRITES_IN_TRANSIT {
         return Err(Issue::at(
             path,
             format!(
                 "{} requests/s x a mean lag of {} keeps about {in_transit:.0} write batches in transit; \
                  at most {MAX_WRITES_IN_TRANSIT:.0} are supported: lower the lag or the rate",
-                w.rate,
+                w.peak_rate(),
                 fd(mean)
             ),
         ));

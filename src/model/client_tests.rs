@@ -1,0 +1,149 @@
+//! Client behaviour in whole runs: backoff, jitter, the retry budget.
+
+use super::tests::{Ran, run_set};
+use crate::metrics::ClientCounts;
+
+/// Every instance is down from 30 s on: with fail-open routing each attempt
+/// is refused at once (connection reset), so every request uses all its
+/// retries unless something stops it.
+const ALL_DOWN: &str = "faults: [{ at: 30s, kind: instance_crash, instance: a-1 }, { at: 30s, kind: instance_crash, instance: a-2 }, { at: 30s, kind: instance_crash, instance: b-1 }, { at: 30s, kind: instance_crash, instance: b-2 }, { at: 30s, kind: instance_crash, instance: c-1 }, { at: 30s, kind: instance_crash, instance: c-2 }]";
+
+fn client_totals(r: &Ran) -> ClientCounts {
+    r.rows.iter().fold(ClientCounts::default(), |mut t, row| {
+        t.attempts += row.client.attempts;
+        t.retries += row.client.retries;
+        t.retries_refused += row.client.retries_refused;
+        t
+    })
+}
+
+#[test]
+fn naive_retries_multiply_the_attempts_of_failing_requests() {
+    let r = run_set(ALL_DOWN, &["workload.retries=5"]);
+    let c = client_totals(&r);
+    let issued: u64 = r.rows.iter().map(|row| row.counts.issued).sum();
+    assert_eq!(c.attempts, issued + c.retries);
+    // 30 s fine, 150 s with six attempts per request.
+    let expected = (30.0 + 150.0 * 6.0) / 180.0;
+    let per_request = c.attempts as f64 / issued as f64;
+    assert!((per_request - expected).abs() < 0.05, "{per_request}");
+    assert_eq!(c.retries_refused, 0);
+}
+
+/// The budget's promise holds at every retry it allows: retries in the
+/// window ending then (the current 100 ms slot and the slots before it,
+/// at least ttl - 100 ms long) <= ratio x first attempts in it + min x ttl.
+/// Over a span of length L, windows ending at the last allowed retry, then
+/// at the last one before that window, and so on, are disjoint, cover every
+/// allowed retry, lie within [start - ttl, end], and number at most
+/// L / (ttl - 100 ms) + 1: so retries <= ratio x firsts in
+/// [start - ttl, end] + min x ttl x (L / (ttl - 100 ms) + 1).
+fn budget_cap(ratio: f64, firsts: u64, min: f64, ttl: f64, span: f64) -> f64 {
+    ratio * firsts as f64 + min * ttl * (span / (ttl - 0.1) + 1.0)
+}
+
+#[test]
+fn a_retry_budget_caps_retries_at_its_ratio_plus_its_reserve() {
+    let r = run_set(
+        ALL_DOWN,
+        &[
+            "workload.retries=5",
+            "workload.retry_budget={ratio: 10%, min_per_second: 2, ttl: 5s}",
+        ],
+    );
+    let c = client_totals(&r);
+    let firsts = c.attempts - c.retries;
+    let cap = budget_cap(0.1, firsts, 2.0, 5.0, 180.0);
+    assert!((c.retries as f64) <= cap, "{} retries > {cap}", c.retries);
+    // While everything fails the budget binds: most retries are refused,
+    // each ending its request (dropped by its last attempt's reason).
+    assert!(c.retries_refused > 5 * c.retries, "{c:?}");
+    let d = &r.sum.requests.dropped;
+    assert_eq!(d.total, d.connection_reset);
+    // During the outage alone (retries start 100 ms after they are
+    // allowed): the budget binds, so retries come close to the cap.
+    let sum = |rows: &[crate::metrics::Row], f: fn(&ClientCounts) -> u64| -> u64 {
+        rows.iter().map(|x| f(&x.client)).sum()
+    };
+    let retries = sum(&r.rows[40..180], |c| c.retries);
+    let firsts = sum(&r.rows[34..180], |c| c.attempts - c.retries);
+    let cap = budget_cap(0.1, firsts, 2.0, 5.0, 140.0);
+    assert!((retries as f64) <= cap, "{retries} > {cap}");
+    assert!((retries as f64) > 0.85 * cap, "{retries} far below {cap}");
+}
+
+#[test]
+fn a_budget_that_never_binds_changes_nothing() {
+    let fault = "faults: [{ at: 60s, kind: instance_crash, instance: a-1 }]";
+    let plain = run_set(fault, &["workload.retries=2"]);
+    let budget = run_set(fault, &["workload.retries=2", "workload.retry_budget=100%"]);
+    assert_eq!(client_totals(&budget).retries_refused, 0);
+    assert_eq!(plain.sum.event_hash, budget.sum.event_hash);
+    assert_eq!(plain.sum, budget.sum);
+}
+
+#[test]
+fn exponential_backoff_spreads_retries_and_requests_still_end_in_time() {
+    // run_set checks that no request outlives max_request_lifetime, which
+    // adds the capped exponential waits.
+    let base = ["workload.retries=6", "workload.retry_backoff=200ms"];
+    let expo = run_set(
+        ALL_DOWN,
+        &[
+            &base[..],
+            &["workload.backoff=exponential", "workload.jitter=none"],
+        ]
+        .concat(),
+    );
+    let full = run_set(
+        ALL_DOWN,
+        &[
+            &base[..],
+            &["workload.backoff=exponential", "workload.backoff_cap=3s"],
+        ]
+        .concat(),
+    );
+    let equal = run_set(
+        ALL_DOWN,
+        &[
+            &base[..],
+            &["workload.backoff=exponential", "workload.jitter=equal"],
+        ]
+        .concat(),
+    );
+    for r in [&expo, &full, &equal] {
+        let c = client_totals(r);
+        assert_eq!(c.retries_refused, 0);
+        // Each dropped request made all six retries; those in flight at the
+        // end made some.
+        let q = &r.sum.requests;
+        assert!(c.retries >= 6 * q.dropped.total, "{c:?}");
+        assert!(c.retries <= 6 * (q.dropped.total + q.in_flight), "{c:?}");
+    }
+    // Waits of 0.2, 0.4, ..., 6.4 s: a failing request lasts 12.6 s, so at
+    // the end of the run more requests are still in flight than with
+    // jittered waits (about half as long).
+    let in_flight = |r: &Ran| r.sum.requests.in_flight;
+    assert!(
+        in_flight(&expo) > in_flight(&equal),
+        "{} {}",
+        in_flight(&expo),
+        in_flight(&equal)
+    );
+    assert!(
+        in_flight(&equal) > in_flight(&full),
+        "{} {}",
+        in_flight(&equal),
+        in_flight(&full)
+    );
+}
+
+#[test]
+fn jitter_has_its_own_stream_so_the_requests_stay_the_same() {
+    let set = ["workload.retries=3", "workload.backoff=exponential"];
+    let none = run_set(ALL_DOWN, &[&set[..], &["workload.jitter=none"]].concat());
+    let full = run_set(ALL_DOWN, &[&set[..], &["workload.jitter=full"]].concat());
+    let issued = |r: &Ran| r.rows.iter().map(|x| x.counts.issued).collect::<Vec<_>>();
+    assert_eq!(issued(&none), issued(&full));
+    assert_ne!(none.sum.event_hash, full.sum.event_hash);
+}
