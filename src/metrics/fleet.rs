@@ -12,8 +12,8 @@ pub struct FleetRow {
     pub in_service: u32,
     /// Launched instances still booting, at the end of the row.
     pub booting: u32,
-    /// Busy workers / workers of powered instances over the row, if any
-    /// instance had power.
+    /// Busy workers / workers of running instances (up or hung) over the
+    /// row, if any ran.
     pub cpu: Option<f64>,
 }
 
@@ -63,7 +63,7 @@ impl FleetGauges {
         self.busy.set(now, v);
     }
 
-    /// Workers of powered instances changed to `workers` at `now`.
+    /// Workers of running instances changed to `workers` at `now`.
     pub(crate) fn capacity(&mut self, now: SimTime, workers: u64) {
         self.capacity.set(now, workers);
     }

@@ -378,8 +378,8 @@ impl Recorder {
         self.fleet.busy(now, delta);
     }
 
-    /// Workers of powered app instances are now `workers`.
-    pub fn powered_workers(&mut self, now: SimTime, workers: u64) {
+    /// Workers of app instances whose process runs are now `workers`.
+    pub fn running_workers(&mut self, now: SimTime, workers: u64) {
         self.fleet.capacity(now, workers);
     }
 

@@ -192,16 +192,17 @@ impl Sim<'_> {
         self.fleet_changed();
     }
 
-    /// A powered instance more (`on`) or less: the CPU column's capacity.
-    pub(super) fn power_changed(&mut self, on: bool) {
+    /// An instance whose process runs (up or hung) more (`on`) or less:
+    /// the CPU column's capacity.
+    pub(super) fn running_changed(&mut self, on: bool) {
         if on {
-            self.powered += 1;
+            self.running += 1;
         } else {
-            self.powered -= 1;
+            self.running -= 1;
         }
         let now = self.now();
         self.metrics
-            .powered_workers(now, u64::from(self.powered) * u64::from(self.s.app.workers));
+            .running_workers(now, u64::from(self.running) * u64::from(self.s.app.workers));
     }
 
     /// Whether `k` is in the group and not a rebalancing launch still
@@ -400,7 +401,6 @@ impl Sim<'_> {
         if let Some(db) = self.db.as_mut() {
             db.app_launched(slot);
         }
-        self.power_changed(true);
         let epoch = self.instances[slot].epoch;
         self.sched
             .after(boot_time, Event::BootDone { inst: k, epoch });
@@ -463,8 +463,8 @@ impl Sim<'_> {
         if !matches!(status, Status::Crashed | Status::Off) {
             self.sessions_instance_died(k);
         }
-        if status != Status::Off {
-            self.power_changed(false);
+        if status.runs() {
+            self.running_changed(false);
         }
         let i = &mut self.instances[k as usize];
         i.status = Status::Off;

@@ -38,6 +38,11 @@ impl Status {
         }
     }
 
+    /// The process runs (its workers count in the CPU column).
+    pub fn runs(self) -> bool {
+        matches!(self, Status::Up | Status::Hung)
+    }
+
     fn is_down(self) -> bool {
         matches!(self, Status::Crashed | Status::Off)
     }
@@ -415,8 +420,8 @@ impl Sim<'_> {
         i.status = new;
         i.epoch = i.epoch.wrapping_add(1);
         let epoch = i.epoch;
-        if (old == Status::Off) != (new == Status::Off) {
-            self.power_changed(new != Status::Off);
+        if old.runs() != new.runs() {
+            self.running_changed(new.runs());
         }
         if new.is_down() && !old.is_down() {
             // The process is gone, and the sessions in its memory with it.

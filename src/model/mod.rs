@@ -285,8 +285,8 @@ pub(crate) struct Sim<'s> {
     instances: Vec<Instance>,
     /// Display name of the instance in each slot (`a-1`, `b-4`, ...).
     names: Vec<String>,
-    /// Powered instances (status not off), for the CPU column's capacity.
-    powered: u32,
+    /// Instances whose process runs (up or hung): the CPU column's capacity.
+    running: u32,
     asg: Option<Asg>,
     db: Option<Db>,
     cache: Option<Kv>,
@@ -376,7 +376,7 @@ impl<'s> Sim<'s> {
             .map(|name| stream(s.seed, &format!("instance.{name}.failures")))
             .collect();
         let mut metrics = metrics;
-        metrics.powered_workers(0, instances.len() as u64 * u64::from(s.app.workers));
+        metrics.running_workers(0, instances.len() as u64 * u64::from(s.app.workers));
         Sim {
             s,
             sched,
@@ -384,7 +384,7 @@ impl<'s> Sim<'s> {
             metrics,
             clients: Clients::new(s),
             lb,
-            powered: instances.len() as u32,
+            running: instances.len() as u32,
             asg: s.autoscaling.as_ref().map(|a| Asg::new(s, a)),
             instances,
             names,
