@@ -1,7 +1,7 @@
 //! Client behaviour in whole runs: backoff, jitter, the retry budget.
 
 use super::tests::{Ran, run_set};
-use crate::metrics::ClientCounts;
+use crate::metrics::{ClientCounts, DropReason};
 
 /// Every instance is down from 30 s on: with fail-open routing each attempt
 /// is refused at once (connection reset), so every request uses all its
@@ -146,4 +146,44 @@ fn jitter_has_its_own_stream_so_the_requests_stay_the_same() {
     let issued = |r: &Ran| r.rows.iter().map(|x| x.counts.issued).collect::<Vec<_>>();
     assert_eq!(issued(&none), issued(&full));
     assert_ne!(none.sum.event_hash, full.sum.event_hash);
+}
+
+/// Every instance crashes from 30 s to 90 s.
+const OUTAGE: &str = "faults: [{ at: 30s, duration: 60s, kind: instance_crash, instance: a-1 }, { at: 30s, duration: 60s, kind: instance_crash, instance: a-2 }, { at: 30s, duration: 60s, kind: instance_crash, instance: b-1 }, { at: 30s, duration: 60s, kind: instance_crash, instance: b-2 }, { at: 30s, duration: 60s, kind: instance_crash, instance: c-1 }, { at: 30s, duration: 60s, kind: instance_crash, instance: c-2 }]";
+
+#[test]
+fn the_circuit_breaker_opens_during_an_outage_and_closes_after_it() {
+    let set = ["workload.retries=3", "workload.circuit_breaker={}"];
+    let r = run_set(OUTAGE, &set);
+    let plain = run_set(OUTAGE, &set[..1]);
+    let d = &r.sum.requests.dropped;
+    assert!(d.circuit_open > 5_000, "{d:?}");
+    assert_eq!(plain.sum.requests.dropped.circuit_open, 0);
+    // Open 30 s at a time; probes during the outage fail and reopen it.
+    let opened = |row: &crate::metrics::Row| row.counts.dropped[DropReason::CircuitOpen as usize];
+    let first_open = r.rows.iter().position(|x| opened(x) > 0).unwrap();
+    assert!((30..33).contains(&first_open), "opened at {first_open} s");
+    // Instances boot at once and pass two checks 5 s apart: by 120 s the
+    // breaker has probed a healthy service and closed.
+    let last_open = r.rows.iter().rposition(|x| opened(x) > 0).unwrap();
+    assert!(
+        (90..=125).contains(&last_open),
+        "last rejection at {last_open} s"
+    );
+    assert!(r.rows[130..].iter().all(|x| x.counts.dropped_total() == 0));
+    // Rejected attempts are not sent: the load on the LB falls.
+    let attempts = |r: &Ran| r.rows.iter().map(|x| x.client.attempts).sum::<u64>();
+    assert!(attempts(&r) < attempts(&plain) * 2 / 3);
+}
+
+#[test]
+fn a_breaker_that_never_opens_changes_nothing() {
+    let fault = "faults: [{ at: 60s, kind: instance_crash, instance: a-1 }]";
+    let plain = run_set(fault, &["workload.retries=2"]);
+    let guarded = run_set(
+        fault,
+        &["workload.retries=2", "workload.circuit_breaker={}"],
+    );
+    assert_eq!(guarded.sum.requests.dropped.circuit_open, 0);
+    assert_eq!(plain.sum, guarded.sum);
 }

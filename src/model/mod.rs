@@ -237,6 +237,10 @@ pub struct RunOutput {
     /// Replica promotions of the cache and of the session store.
     pub cache_failovers: u32,
     pub session_store_failovers: u32,
+    /// Times the clients' circuit breaker opened, and how long it stayed
+    /// open in all (whole run, warm-up included).
+    pub circuit_opened: u32,
+    pub circuit_open: SimTime,
 }
 
 /// The whole simulated system.
@@ -448,6 +452,12 @@ impl<'s> Sim<'s> {
             db_failovers: self.db.map(|d| d.failovers).unwrap_or_default(),
             cache_failovers: self.cache.map_or(0, |k| k.failovers),
             session_store_failovers: self.store.map_or(0, |k| k.failovers),
+            circuit_opened: self.clients.breaker.as_ref().map_or(0, |b| b.opened),
+            circuit_open: self
+                .clients
+                .breaker
+                .as_ref()
+                .map_or(0, |b| b.open_time(end)),
         }
     }
 

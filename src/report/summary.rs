@@ -19,11 +19,12 @@ pub struct Dropped {
     pub db_unavailable: u64,
     pub session_lost: u64,
     pub session_store_unavailable: u64,
+    pub circuit_open: u64,
 }
 
 impl Dropped {
     /// (reason, count) in report order.
-    pub fn by_reason(&self) -> [(&'static str, u64); 8] {
+    pub fn by_reason(&self) -> [(&'static str, u64); 9] {
         [
             ("no_healthy_target", self.no_healthy_target),
             ("connection_reset", self.connection_reset),
@@ -33,6 +34,7 @@ impl Dropped {
             ("db_unavailable", self.db_unavailable),
             ("session_lost", self.session_lost),
             ("session_store_unavailable", self.session_store_unavailable),
+            ("circuit_open", self.circuit_open),
         ]
     }
 }
@@ -255,6 +257,7 @@ impl Summary {
                     db_unavailable: d(DropReason::DbUnavailable),
                     session_lost: d(DropReason::SessionLost),
                     session_store_unavailable: d(DropReason::SessionStoreUnavailable),
+                    circuit_open: d(DropReason::CircuitOpen),
                 },
                 in_flight: m.in_flight,
             },
