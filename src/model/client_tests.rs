@@ -187,3 +187,79 @@ fn a_breaker_that_never_opens_changes_nothing() {
     assert_eq!(guarded.sum.requests.dropped.circuit_open, 0);
     assert_eq!(plain.sum, guarded.sum);
 }
+
+#[test]
+fn reports_show_retries_refusals_and_the_breaker() {
+    use crate::report::{text, timeseries};
+    let r = run_set(
+        OUTAGE,
+        &[
+            "workload.retries=3",
+            "workload.retry_budget={ratio: 10%, min_per_second: 1}",
+            "workload.circuit_breaker={open_for: 20s}",
+        ],
+    );
+    let c = &r.sum.client;
+    let totals = client_totals(&r);
+    // Warm-up is 0: the summary's counted requests are every request.
+    assert_eq!(c.retries, totals.retries);
+    assert_eq!(c.retries_refused_by_budget, totals.retries_refused);
+    assert!(
+        c.retries_refused_by_budget > 0 && c.circuit_opened >= 2,
+        "{c:?}"
+    );
+    // Opened at most once per 20 s from 30 s until about 100 s.
+    assert!(
+        c.circuit_open_s >= 40.0 && c.circuit_open_s <= 80.0,
+        "{c:?}"
+    );
+    assert_eq!(r.sum.attempts, totals.attempts);
+    let line = text::render(&r.sum);
+    let line = line.lines().find(|l| l.contains("per request")).unwrap();
+    assert!(
+        line.contains("retries refused by the budget, circuit opened"),
+        "{line}"
+    );
+
+    let cols = timeseries::Columns {
+        azs: vec!["a".into()],
+        database: false,
+        cache: false,
+        sessions: false,
+    };
+    let header = timeseries::header(&cols).join(",");
+    assert!(
+        header.contains(",max_ms,attempts,retries,healthy_a")
+            && header
+                .contains(",dropped_session_store_unavailable,dropped_circuit_open,success_ratio,"),
+        "{header}"
+    );
+    let at = timeseries::header(&cols)
+        .iter()
+        .position(|h| h == "retries")
+        .unwrap();
+    let row = r.rows.iter().find(|x| x.client.retries > 0).unwrap();
+    let mut one = row.clone();
+    one.healthy.truncate(1);
+    assert_eq!(
+        timeseries::fields(&one, &cols)[at],
+        row.client.retries.to_string()
+    );
+}
+
+#[test]
+fn without_retries_or_breaker_the_client_summary_is_zero() {
+    let r = run_set("", &[]);
+    let c = &r.sum.client;
+    assert_eq!(
+        (
+            c.retries,
+            c.retries_refused_by_budget,
+            c.circuit_opened,
+            c.circuit_open_s
+        ),
+        (0, 0, 0, 0.0)
+    );
+    let json = serde_json::to_string(&r.sum).unwrap();
+    assert!(json.contains(r#""client":{"retries":0,"retries_refused_by_budget":0,"circuit_opened":0,"circuit_open_s":0.0}"#), "{json}");
+}

@@ -91,6 +91,20 @@ pub struct SessionStoreSummary {
     pub failovers: u32,
 }
 
+/// What the clients' retry policy and circuit breaker did.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ClientSummary {
+    /// Retry attempts sent by requests issued after warm-up.
+    pub retries: u64,
+    /// Retries the retry budget refused (each ended its request), of
+    /// requests issued after warm-up.
+    pub retries_refused_by_budget: u64,
+    /// Times the circuit breaker opened, over the whole run.
+    pub circuit_opened: u32,
+    /// Seconds it spent open, over the whole run.
+    pub circuit_open_s: f64,
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Requests {
     /// Requests issued after warm-up.
@@ -140,6 +154,8 @@ pub struct Summary {
     /// Attempts of counted requests (retries included).
     pub attempts: u64,
     pub attempts_per_request: Option<f64>,
+    /// Retries, budget refusals and the circuit breaker (zeros when unused).
+    pub client: ClientSummary,
     /// Succeeded / (succeeded + dropped) of requests issued after warm-up;
     /// `null` when none has an outcome.
     pub availability: Option<f64>,
@@ -263,6 +279,12 @@ impl Summary {
             },
             attempts: m.attempts,
             attempts_per_request: (c.issued > 0).then(|| m.attempts as f64 / c.issued as f64),
+            client: ClientSummary {
+                retries: m.client.retries,
+                retries_refused_by_budget: m.client.retries_refused,
+                circuit_opened: out.circuit_opened,
+                circuit_open_s: secs(out.circuit_open),
+            },
             // Requests still in flight at the end have no outcome yet: they
             // count neither as successes nor as failures.
             availability: {
