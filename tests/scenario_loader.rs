@@ -4,8 +4,8 @@
 use std::io::Write;
 
 use failover_sim::scenario::{
-    Algorithm, App, Arrival, Backoff, Cache, Database, DbMode, Endpoint, Fault, FaultKind,
-    HealthCheck, Jitter, KvStore, LatencyTarget, LoadBalancer, MetricsConfig, Network,
+    Algorithm, App, Arrival, Backoff, Cache, CircuitBreaker, Database, DbMode, Endpoint, Fault,
+    FaultKind, HealthCheck, Jitter, KvStore, LatencyTarget, LoadBalancer, MetricsConfig, Network,
     RandomFailures, RatePattern, RateStep, Reads, Replication, RetryBudget, Scenario,
     ScenarioError, ServiceTime, Sessions, Workload, load_file, load_str,
 };
@@ -152,6 +152,7 @@ fn full_file_maps_to_typed_values() {
             backoff: Backoff::Constant,
             jitter: Jitter::None,
             retry_budget: None,
+            circuit_breaker: None,
         },
         faults: vec![
             Fault {
@@ -257,6 +258,7 @@ fn a_file_with_only_a_name_gets_the_documented_defaults() {
             backoff: Backoff::Constant,
             jitter: Jitter::None,
             retry_budget: None,
+            circuit_breaker: None,
         }
     );
     // No data tier unless the file asks for one.
@@ -2079,5 +2081,97 @@ fn bad_client_settings_are_shown_where_they_are_written() {
         "workload.retry_budget.ration=5%",
         Some("workload.retry_budget.ration"),
         "did you mean `ratio`?",
+    );
+}
+
+#[test]
+fn circuit_breakers_take_a_mapping_with_defaults_or_none() {
+    let breaker = |yaml: &str| {
+        load(yaml)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .workload
+            .circuit_breaker
+    };
+    let defaults = CircuitBreaker {
+        failure_ratio: 0.5,
+        window: 10 * S,
+        min_calls: 20,
+        open_for: 30 * S,
+        probes: 5,
+    };
+    assert_eq!(
+        breaker("workload:\n  circuit_breaker: {}\n"),
+        Some(defaults)
+    );
+    assert_eq!(breaker("workload:\n  circuit_breaker:\n"), Some(defaults));
+    assert_eq!(breaker("name: x\n"), None);
+    assert_eq!(breaker("workload: { circuit_breaker: none }"), None);
+    assert_eq!(
+        breaker(
+            "workload:\n  circuit_breaker: { failure_ratio: 25%, window: 2s, min_calls: 5, open_for: 1m, probes: 1 }\n"
+        ),
+        Some(CircuitBreaker {
+            failure_ratio: 0.25,
+            window: 2 * S,
+            min_calls: 5,
+            open_for: MIN,
+            probes: 1
+        })
+    );
+    let s = load_with(
+        "workload: { circuit_breaker: {} }",
+        &["workload.circuit_breaker.probes=2"],
+    )
+    .unwrap();
+    assert_eq!(s.workload.circuit_breaker.unwrap().probes, 2);
+    let s = load_with(
+        "workload: { circuit_breaker: {} }",
+        &["workload.circuit_breaker=none"],
+    )
+    .unwrap();
+    assert_eq!(s.workload.circuit_breaker, None);
+}
+
+#[test]
+fn bad_circuit_breaker_settings_are_shown_where_they_are_written() {
+    let e = fails("workload:\n  circuit_breaker: on\n");
+    assert_at(
+        &e,
+        2,
+        20,
+        "workload.circuit_breaker",
+        "expected `none` or a mapping of circuit_breaker keys",
+    );
+    let e = fails("workload:\n  circuit_breaker: { failure_ratio: 0% }\n");
+    assert_at(
+        &e,
+        2,
+        37,
+        "workload.circuit_breaker.failure_ratio",
+        "above 0% and at most 100%",
+    );
+    let e = fails("workload:\n  circuit_breaker: { probes: 0 }\n");
+    assert_at(
+        &e,
+        2,
+        30,
+        "workload.circuit_breaker.probes",
+        "from 1 to 1000000, got 0",
+    );
+    let e = fails("workload:\n  circuit_breaker: { window: 50ms }\n");
+    assert_at(
+        &e,
+        2,
+        30,
+        "workload.circuit_breaker.window",
+        "multiple of 100ms",
+    );
+    let e = fails("workload:\n  circuit_breaker: { open_fro: 10s }\n");
+    assert_at(
+        &e,
+        2,
+        22,
+        "workload.circuit_breaker.open_fro",
+        "did you mean `open_for`?",
     );
 }

@@ -42,11 +42,14 @@ pub enum DropReason {
     SessionLost,
     /// The external session store could not be read.
     SessionStoreUnavailable,
+    /// The clients' circuit breaker was open: the attempt was not sent.
+    /// Not retried.
+    CircuitOpen,
 }
 
 impl DropReason {
     /// Every reason, in report order.
-    pub const ALL: [DropReason; 8] = [
+    pub const ALL: [DropReason; 9] = [
         DropReason::NoHealthyTarget,
         DropReason::ConnectionReset,
         DropReason::Timeout,
@@ -55,6 +58,7 @@ impl DropReason {
         DropReason::DbUnavailable,
         DropReason::SessionLost,
         DropReason::SessionStoreUnavailable,
+        DropReason::CircuitOpen,
     ];
 
     /// Stable name used in summary.json and CSV headers.
@@ -68,6 +72,7 @@ impl DropReason {
             DropReason::DbUnavailable => "db_unavailable",
             DropReason::SessionLost => "session_lost",
             DropReason::SessionStoreUnavailable => "session_store_unavailable",
+            DropReason::CircuitOpen => "circuit_open",
         }
     }
 

@@ -8,7 +8,7 @@ use rand::Rng;
 
 use super::arrivals::Arrivals;
 use super::dist::Sampler;
-use super::retry::{Budget, jittered};
+use super::retry::{Breaker, Budget, jittered};
 
 use super::{Event, Sim};
 use crate::engine::{SimTime, Stream, stream};
@@ -37,6 +37,8 @@ pub(crate) struct Request {
     /// Database queries it makes: writes and reads.
     pub(crate) writes: u16,
     pub(crate) reads: u16,
+    /// The circuit breaker's epoch when the live attempt was admitted.
+    breaker_epoch: u32,
 }
 
 /// The client population and its requests in flight.
@@ -54,6 +56,7 @@ pub(crate) struct Clients {
     /// Jitter of retry waits.
     jitter_rng: Stream,
     budget: Option<Budget>,
+    pub(crate) breaker: Option<Breaker>,
     users: u32,
     /// Database queries per request (0 without a database).
     queries: u32,
@@ -74,6 +77,7 @@ impl Clients {
             cache_rng: stream(s.seed, "cache.hits"),
             jitter_rng: stream(s.seed, "workload.jitter"),
             budget: s.workload.retry_budget.as_ref().map(Budget::new),
+            breaker: s.workload.circuit_breaker.as_ref().map(Breaker::new),
             users: match s.app.sessions {
                 Sessions::Jwt => 0,
                 Sessions::Sticky | Sessions::External => s.workload.users,
@@ -174,6 +178,7 @@ impl Sim<'_> {
             user,
             writes,
             reads,
+            breaker_epoch: 0,
         });
         self.metrics.issued(counted);
         self.start_attempt(req);
@@ -181,6 +186,18 @@ impl Sim<'_> {
 
     /// Sends a new attempt of `req` through DNS, an LB node and its routing.
     pub(super) fn start_attempt(&mut self, req: u32) {
+        if let Some(b) = self.clients.breaker.as_mut() {
+            let now = self.sched.now();
+            let r = &mut self.clients.slab[req as usize];
+            if !b.admit(now) {
+                // Failed at once and not retried: the breaker would refuse
+                // the retry too, and it exists to shed this load.
+                self.metrics.dropped(DropReason::CircuitOpen, r.counted);
+                self.clients.release(req);
+                return;
+            }
+            r.breaker_epoch = b.epoch();
+        }
         let w = &self.s.workload;
         let (attempt, counted, first) = {
             let r = &mut self.clients.slab[req as usize];
@@ -273,6 +290,8 @@ impl Sim<'_> {
         if target != NO_TARGET {
             self.lb.finished(target);
         }
+        // A lost session is the service answering properly, not failing.
+        self.breaker_outcome(req, reason == DropReason::SessionLost);
         // A lost session is a logged-out user, not a glitch to retry.
         if attempts <= self.s.workload.retries && reason != DropReason::SessionLost {
             let now = self.now();
@@ -289,6 +308,14 @@ impl Sim<'_> {
         }
         self.metrics.dropped(reason, counted);
         self.clients.release(req);
+    }
+
+    /// Reports the outcome of `req`'s attempt to the circuit breaker.
+    fn breaker_outcome(&mut self, req: u32, ok: bool) {
+        if let Some(b) = self.clients.breaker.as_mut() {
+            let epoch = self.clients.slab[req as usize].breaker_epoch;
+            b.record(self.sched.now(), epoch, ok);
+        }
     }
 
     /// Schedules retry `n` (1 for the first) of `req` after its backoff.
@@ -315,6 +342,7 @@ impl Sim<'_> {
         if target != NO_TARGET {
             self.lb.finished(target);
         }
+        self.breaker_outcome(req, true);
         self.metrics.succeeded(latency, counted);
         self.clients.release(req);
     }

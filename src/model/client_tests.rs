@@ -1,7 +1,7 @@
 //! Client behaviour in whole runs: backoff, jitter, the retry budget.
 
 use super::tests::{Ran, run_set};
-use crate::metrics::ClientCounts;
+use crate::metrics::{ClientCounts, DropReason};
 
 /// Every instance is down from 30 s on: with fail-open routing each attempt
 /// is refused at once (connection reset), so every request uses all its
@@ -146,4 +146,121 @@ fn jitter_has_its_own_stream_so_the_requests_stay_the_same() {
     let issued = |r: &Ran| r.rows.iter().map(|x| x.counts.issued).collect::<Vec<_>>();
     assert_eq!(issued(&none), issued(&full));
     assert_ne!(none.sum.event_hash, full.sum.event_hash);
+}
+
+/// Every instance crashes from 30 s to 90 s.
+const OUTAGE: &str = "faults: [{ at: 30s, duration: 60s, kind: instance_crash, instance: a-1 }, { at: 30s, duration: 60s, kind: instance_crash, instance: a-2 }, { at: 30s, duration: 60s, kind: instance_crash, instance: b-1 }, { at: 30s, duration: 60s, kind: instance_crash, instance: b-2 }, { at: 30s, duration: 60s, kind: instance_crash, instance: c-1 }, { at: 30s, duration: 60s, kind: instance_crash, instance: c-2 }]";
+
+#[test]
+fn the_circuit_breaker_opens_during_an_outage_and_closes_after_it() {
+    let set = ["workload.retries=3", "workload.circuit_breaker={}"];
+    let r = run_set(OUTAGE, &set);
+    let plain = run_set(OUTAGE, &set[..1]);
+    let d = &r.sum.requests.dropped;
+    assert!(d.circuit_open > 5_000, "{d:?}");
+    assert_eq!(plain.sum.requests.dropped.circuit_open, 0);
+    // Open 30 s at a time; probes during the outage fail and reopen it.
+    let opened = |row: &crate::metrics::Row| row.counts.dropped[DropReason::CircuitOpen as usize];
+    let first_open = r.rows.iter().position(|x| opened(x) > 0).unwrap();
+    assert!((30..33).contains(&first_open), "opened at {first_open} s");
+    // Instances boot at once and pass two checks 5 s apart: by 120 s the
+    // breaker has probed a healthy service and closed.
+    let last_open = r.rows.iter().rposition(|x| opened(x) > 0).unwrap();
+    assert!(
+        (90..=125).contains(&last_open),
+        "last rejection at {last_open} s"
+    );
+    assert!(r.rows[130..].iter().all(|x| x.counts.dropped_total() == 0));
+    // Rejected attempts are not sent: the load on the LB falls.
+    let attempts = |r: &Ran| r.rows.iter().map(|x| x.client.attempts).sum::<u64>();
+    assert!(attempts(&r) < attempts(&plain) * 2 / 3);
+}
+
+#[test]
+fn a_breaker_that_never_opens_changes_nothing() {
+    let fault = "faults: [{ at: 60s, kind: instance_crash, instance: a-1 }]";
+    let plain = run_set(fault, &["workload.retries=2"]);
+    let guarded = run_set(
+        fault,
+        &["workload.retries=2", "workload.circuit_breaker={}"],
+    );
+    assert_eq!(guarded.sum.requests.dropped.circuit_open, 0);
+    assert_eq!(plain.sum, guarded.sum);
+}
+
+#[test]
+fn reports_show_retries_refusals_and_the_breaker() {
+    use crate::report::{text, timeseries};
+    let r = run_set(
+        OUTAGE,
+        &[
+            "workload.retries=3",
+            "workload.retry_budget={ratio: 10%, min_per_second: 1}",
+            "workload.circuit_breaker={open_for: 20s}",
+        ],
+    );
+    let c = &r.sum.client;
+    let totals = client_totals(&r);
+    // Warm-up is 0: the summary's counted requests are every request.
+    assert_eq!(c.retries, totals.retries);
+    assert_eq!(c.retries_refused_by_budget, totals.retries_refused);
+    assert!(
+        c.retries_refused_by_budget > 0 && c.circuit_opened >= 2,
+        "{c:?}"
+    );
+    // Opened at most once per 20 s from 30 s until about 100 s.
+    assert!(
+        c.circuit_open_s >= 40.0 && c.circuit_open_s <= 80.0,
+        "{c:?}"
+    );
+    assert_eq!(r.sum.attempts, totals.attempts);
+    let line = text::render(&r.sum);
+    let line = line.lines().find(|l| l.contains("per request")).unwrap();
+    assert!(
+        line.contains("retries refused by the budget, circuit opened"),
+        "{line}"
+    );
+
+    let cols = timeseries::Columns {
+        azs: vec!["a".into()],
+        database: false,
+        cache: false,
+        sessions: false,
+        autoscaling: false,
+    };
+    let header = timeseries::header(&cols).join(",");
+    assert!(
+        header.contains(",max_ms,attempts,retries,healthy_a")
+            && header
+                .contains(",dropped_session_store_unavailable,dropped_circuit_open,success_ratio,"),
+        "{header}"
+    );
+    let at = timeseries::header(&cols)
+        .iter()
+        .position(|h| h == "retries")
+        .unwrap();
+    let row = r.rows.iter().find(|x| x.client.retries > 0).unwrap();
+    let mut one = row.clone();
+    one.healthy.truncate(1);
+    assert_eq!(
+        timeseries::fields(&one, &cols)[at],
+        row.client.retries.to_string()
+    );
+}
+
+#[test]
+fn without_retries_or_breaker_the_client_summary_is_zero() {
+    let r = run_set("", &[]);
+    let c = &r.sum.client;
+    assert_eq!(
+        (
+            c.retries,
+            c.retries_refused_by_budget,
+            c.circuit_opened,
+            c.circuit_open_s
+        ),
+        (0, 0, 0, 0.0)
+    );
+    let json = serde_json::to_string(&r.sum).unwrap();
+    assert!(json.contains(r#""client":{"retries":0,"retries_refused_by_budget":0,"circuit_opened":0,"circuit_open_s":0.0}"#), "{json}");
 }

@@ -272,6 +272,10 @@ pub struct RunOutput {
     pub session_store_failovers: u32,
     /// What the Auto Scaling Group did, if there is one.
     pub autoscaling: Option<AsgReport>,
+    /// Times the clients' circuit breaker opened, and how long it stayed
+    /// open in all (whole run, warm-up included).
+    pub circuit_opened: u32,
+    pub circuit_open: SimTime,
 }
 
 /// The whole simulated system.
@@ -501,6 +505,12 @@ impl<'s> Sim<'s> {
             cache_failovers: self.cache.map_or(0, |k| k.failovers),
             session_store_failovers: self.store.map_or(0, |k| k.failovers),
             autoscaling,
+            circuit_opened: self.clients.breaker.as_ref().map_or(0, |b| b.opened),
+            circuit_open: self
+                .clients
+                .breaker
+                .as_ref()
+                .map_or(0, |b| b.open_time(end)),
         }
     }
 

@@ -19,11 +19,12 @@ pub struct Dropped {
     pub db_unavailable: u64,
     pub session_lost: u64,
     pub session_store_unavailable: u64,
+    pub circuit_open: u64,
 }
 
 impl Dropped {
     /// (reason, count) in report order.
-    pub fn by_reason(&self) -> [(&'static str, u64); 8] {
+    pub fn by_reason(&self) -> [(&'static str, u64); 9] {
         [
             ("no_healthy_target", self.no_healthy_target),
             ("connection_reset", self.connection_reset),
@@ -33,6 +34,7 @@ impl Dropped {
             ("db_unavailable", self.db_unavailable),
             ("session_lost", self.session_lost),
             ("session_store_unavailable", self.session_store_unavailable),
+            ("circuit_open", self.circuit_open),
         ]
     }
 }
@@ -89,6 +91,20 @@ pub struct SessionStoreSummary {
     pub failovers: u32,
 }
 
+/// What the clients' retry policy and circuit breaker did.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ClientSummary {
+    /// Retry attempts sent by requests issued after warm-up.
+    pub retries: u64,
+    /// Retries the retry budget refused (each ended its request), of
+    /// requests issued after warm-up.
+    pub retries_refused_by_budget: u64,
+    /// Times the circuit breaker opened, over the whole run.
+    pub circuit_opened: u32,
+    /// Seconds it spent open, over the whole run.
+    pub circuit_open_s: f64,
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Requests {
     /// Requests issued after warm-up.
@@ -138,6 +154,8 @@ pub struct Summary {
     /// Attempts of counted requests (retries included).
     pub attempts: u64,
     pub attempts_per_request: Option<f64>,
+    /// Retries, budget refusals and the circuit breaker (zeros when unused).
+    pub client: ClientSummary,
     /// Succeeded / (succeeded + dropped) of requests issued after warm-up;
     /// `null` when none has an outcome.
     pub availability: Option<f64>,
@@ -257,11 +275,18 @@ impl Summary {
                     db_unavailable: d(DropReason::DbUnavailable),
                     session_lost: d(DropReason::SessionLost),
                     session_store_unavailable: d(DropReason::SessionStoreUnavailable),
+                    circuit_open: d(DropReason::CircuitOpen),
                 },
                 in_flight: m.in_flight,
             },
             attempts: m.attempts,
             attempts_per_request: (c.issued > 0).then(|| m.attempts as f64 / c.issued as f64),
+            client: ClientSummary {
+                retries: m.client.retries,
+                retries_refused_by_budget: m.client.retries_refused,
+                circuit_opened: out.circuit_opened,
+                circuit_open_s: secs(out.circuit_open),
+            },
             // Requests still in flight at the end have no outcome yet: they
             // count neither as successes nor as failures.
             availability: {

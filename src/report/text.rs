@@ -82,7 +82,24 @@ pub fn render(sum: &Summary) -> String {
         }
     );
     if let Some(apr) = sum.attempts_per_request {
-        let _ = writeln!(o, "  attempts      {apr:.3} per request");
+        let c = &sum.client;
+        let mut line = format!("  attempts      {apr:.3} per request");
+        if c.retries_refused_by_budget > 0 {
+            let _ = write!(
+                line,
+                ", {} retries refused by the budget",
+                grouped(c.retries_refused_by_budget)
+            );
+        }
+        if c.circuit_opened > 0 {
+            let _ = write!(
+                line,
+                ", circuit opened {}x ({} open)",
+                c.circuit_opened,
+                human_secs(c.circuit_open_s)
+            );
+        }
+        let _ = writeln!(o, "{line}");
     }
     if let Some(l) = &sum.latency_ms {
         let _ = writeln!(

@@ -52,9 +52,17 @@ pub fn header(cols: &Columns) -> Vec<String> {
             .map(|r| format!("dropped_{}", r.name())),
     );
     h.extend(
-        ["success_ratio", "p50_ms", "p90_ms", "p99_ms", "max_ms"]
-            .iter()
-            .map(|s| s.to_string()),
+        [
+            "success_ratio",
+            "p50_ms",
+            "p90_ms",
+            "p99_ms",
+            "max_ms",
+            "attempts",
+            "retries",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
     );
     h.extend(azs.iter().map(|az| format!("healthy_{az}")));
     let mut add = |names: &[&str]| h.extend(names.iter().map(|s| s.to_string()));
@@ -121,6 +129,8 @@ pub fn fields(row: &Row, cols: &Columns) -> Vec<String> {
     f.extend(c.dropped.iter().map(u64::to_string));
     f.push(opt((done > 0).then(|| c.succeeded as f64 / done as f64)));
     f.extend([row.p50_ms, row.p90_ms, row.p99_ms, row.max_ms].map(opt));
+    f.push(row.client.attempts.to_string());
+    f.push(row.client.retries.to_string());
     f.extend(row.healthy.iter().map(u32::to_string));
     let t = &row.tier;
     let ratio = |ok: u64, all: u64| opt((all > 0).then(|| ok as f64 / all as f64));

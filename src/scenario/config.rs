@@ -519,6 +519,8 @@ pub struct Workload {
     pub jitter: Jitter,
     /// Caps retries relative to first attempts; `None`: no cap.
     pub retry_budget: Option<RetryBudget>,
+    /// Stops attempts while most fail; `None`: no breaker.
+    pub circuit_breaker: Option<CircuitBreaker>,
 }
 
 impl Workload {
@@ -585,6 +587,26 @@ pub struct RetryBudget {
     pub min_per_second: f64,
     /// A multiple of 100 ms.
     pub ttl: SimTime,
+}
+
+/// A circuit breaker shared by the whole client population, as an upstream
+/// service's breaker in front of this one would be. Closed, it counts the
+/// outcomes of attempts over a sliding `window`; with at least `min_calls`
+/// of them and a failure ratio of at least `failure_ratio` it opens. Open,
+/// it fails every attempt at once (`circuit_open`, not retried) for
+/// `open_for`; then, half-open, it lets `probes` attempts through: all
+/// succeed, it closes; one fails, it opens again.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CircuitBreaker {
+    /// Above 0, at most 1.
+    pub failure_ratio: f64,
+    /// A multiple of 100 ms.
+    pub window: SimTime,
+    /// At least 1.
+    pub min_calls: u32,
+    pub open_for: SimTime,
+    /// At least 1.
+    pub probes: u32,
 }
 
 /// How the arrival rate varies around the base rate (`workload.rate`).

@@ -58,6 +58,17 @@ pub const BACKOFF_CAP: SimTime = 20 * NANOS_PER_SEC;
 pub const RETRY_BUDGET_RATIO: f64 = 0.2;
 pub const RETRY_BUDGET_MIN_PER_SECOND: f64 = 10.0;
 pub const RETRY_BUDGET_TTL: SimTime = 10 * NANOS_PER_SEC;
+/// Circuit breaker: a 50% failure ratio is resilience4j's default
+/// failureRateThreshold. Its other defaults (a count window of 100 calls,
+/// minimumNumberOfCalls 100, waitDurationInOpenState 60 s,
+/// permittedNumberOfCallsInHalfOpenState 10) describe one client process;
+/// for a client population judged over seconds we assume a 10 s time
+/// window, 20 calls, 30 s open and 5 probes.
+pub const CB_FAILURE_RATIO: f64 = 0.5;
+pub const CB_WINDOW: SimTime = 10 * NANOS_PER_SEC;
+pub const CB_MIN_CALLS: u32 = 20;
+pub const CB_OPEN_FOR: SimTime = 30 * NANOS_PER_SEC;
+pub const CB_PROBES: u32 = 5;
 
 pub const METRICS_BUCKET: SimTime = NANOS_PER_SEC;
 /// DESIGN.md, failover latency: a 5 s sliding window at a 99% threshold.

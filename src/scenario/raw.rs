@@ -164,6 +164,8 @@ pub(crate) struct RawWorkload {
     pub jitter: Leaf,
     #[serde(default, deserialize_with = "present")]
     pub retry_budget: Option<ScalarOr<RawRetryBudget>>,
+    #[serde(default, deserialize_with = "present")]
+    pub circuit_breaker: Option<ScalarOr<RawCircuitBreaker>>,
 }
 
 /// `workload.retry_budget`: a mapping, a ratio (`10%`) or `none`.
@@ -173,6 +175,22 @@ pub(crate) struct RawRetryBudget {
     pub ratio: Leaf,
     pub min_per_second: Leaf,
     pub ttl: Leaf,
+}
+
+/// `workload.circuit_breaker`: a mapping or `none`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping of circuit_breaker keys")]
+pub(crate) struct RawCircuitBreaker {
+    pub failure_ratio: Leaf,
+    pub window: Leaf,
+    pub min_calls: Leaf,
+    pub open_for: Leaf,
+    pub probes: Leaf,
+}
+
+impl Expecting for RawCircuitBreaker {
+    const EXPECTING: &'static str = "`none` or a mapping of circuit_breaker keys \
+         (`failure_ratio`, `window`, `min_calls`, `open_for`, `probes`)";
 }
 
 impl Expecting for RawRetryBudget {

@@ -499,6 +499,8 @@ fn resolve_workload(raw: Option<&RawWorkload>, path: &KeyPath) -> Res<Workload> 
         },
     )?;
     let retry_budget = resolve_retry_budget(raw.retry_budget.as_ref(), &path.key("retry_budget"))?;
+    let circuit_breaker =
+        resolve_circuit_breaker(raw.circuit_breaker.as_ref(), &path.key("circuit_breaker"))?;
     Ok(Workload {
         rate,
         arrival: choice(
@@ -534,6 +536,7 @@ fn resolve_workload(raw: Option<&RawWorkload>, path: &KeyPath) -> Res<Workload> 
         backoff,
         jitter,
         retry_budget,
+        circuit_breaker,
     })
 }
 
@@ -864,6 +867,42 @@ fn adjustment(v: &Option<Scalar>, path: &KeyPath) -> Res<Adjustment> {
             ),
         )),
     }
+}
+
+/// `workload.circuit_breaker`: `none` or a mapping (empty for defaults).
+fn resolve_circuit_breaker(
+    raw: Option<&ScalarOr<RawCircuitBreaker>>,
+    path: &KeyPath,
+) -> Res<Option<CircuitBreaker>> {
+    let b = match raw {
+        None => return Ok(None),
+        Some(ScalarOr::Scalar(Scalar::Str(s))) if s.trim() == "none" => return Ok(None),
+        Some(ScalarOr::Scalar(v)) => {
+            return Err(Issue::at(
+                path,
+                format!("expected {}, got {v}", RawCircuitBreaker::EXPECTING),
+            ));
+        }
+        Some(ScalarOr::Block(b)) => b,
+    };
+    Ok(Some(CircuitBreaker {
+        failure_ratio: fraction(
+            &b.failure_ratio,
+            &path.key("failure_ratio"),
+            d::CB_FAILURE_RATIO,
+            false,
+        )?,
+        window: slotted_window(&b.window, &path.key("window"), d::CB_WINDOW)?,
+        min_calls: count(
+            &b.min_calls,
+            &path.key("min_calls"),
+            d::CB_MIN_CALLS,
+            1,
+            u32::MAX,
+        )?,
+        open_for: positive_duration(&b.open_for, &path.key("open_for"), d::CB_OPEN_FOR)?,
+        probes: count(&b.probes, &path.key("probes"), d::CB_PROBES, 1, 1_000_000)?,
+    }))
 }
 
 /// A sliding window kept as a ring of 100 ms slots: a multiple of 100 ms,
