@@ -122,6 +122,7 @@ fn full_file_maps_to_typed_values() {
             },
             deregistration_delay: 30 * S,
             dns_ttl: 5 * S,
+            max_outstanding: None,
         },
         app: App {
             instances_per_az: 3,

@@ -45,11 +45,14 @@ pub enum DropReason {
     /// The clients' circuit breaker was open: the attempt was not sent.
     /// Not retried.
     CircuitOpen,
+    /// The load balancer shed the attempt: every target it could use had
+    /// `max_outstanding` attempts in flight (a fast 503).
+    LoadShed,
 }
 
 impl DropReason {
     /// Every reason, in report order.
-    pub const ALL: [DropReason; 9] = [
+    pub const ALL: [DropReason; 10] = [
         DropReason::NoHealthyTarget,
         DropReason::ConnectionReset,
         DropReason::Timeout,
@@ -59,6 +62,7 @@ impl DropReason {
         DropReason::SessionLost,
         DropReason::SessionStoreUnavailable,
         DropReason::CircuitOpen,
+        DropReason::LoadShed,
     ];
 
     /// Stable name used in summary.json and CSV headers.
@@ -73,6 +77,7 @@ impl DropReason {
             DropReason::SessionLost => "session_lost",
             DropReason::SessionStoreUnavailable => "session_store_unavailable",
             DropReason::CircuitOpen => "circuit_open",
+            DropReason::LoadShed => "load_shed",
         }
     }
 

@@ -235,14 +235,14 @@ impl Sim<'_> {
             _ => node,
         };
         let pinned = pin.and_then(|t| self.lb.route_to(node, t));
-        match pinned.or_else(|| self.lb.route(node)) {
-            None => self.fail_later(
+        match pinned.ok_or(()).or_else(|()| self.lb.route(node)) {
+            Err(reason) => self.fail_later(
                 req,
                 attempt,
                 penalty.saturating_add(latency.saturating_mul(2)),
-                DropReason::NoHealthyTarget,
+                reason,
             ),
-            Some(target) => {
+            Ok(target) => {
                 self.clients.slab[req as usize].target = target;
                 let ev = Event::AtInstance {
                     inst: target,

@@ -232,7 +232,7 @@ fn reports_show_retries_refusals_and_the_breaker() {
     assert!(
         header.contains(",max_ms,attempts,retries,healthy_a")
             && header
-                .contains(",dropped_session_store_unavailable,dropped_circuit_open,success_ratio,"),
+                .contains(",dropped_session_store_unavailable,dropped_circuit_open,dropped_load_shed,success_ratio,"),
         "{header}"
     );
     let at = timeseries::header(&cols)

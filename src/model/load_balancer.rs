@@ -8,6 +8,7 @@ use super::instance::Status;
 use super::topology::Topology;
 use super::{Event, Sim, trace::TraceEvent};
 use crate::engine::{SimTime, Stream, stream};
+use crate::metrics::DropReason;
 use crate::scenario::{Algorithm, Scenario};
 
 /// The LB's verdict on a target.
@@ -83,6 +84,8 @@ pub(crate) struct LoadBalancer {
     phase_rng: Stream,
     algorithm: Algorithm,
     fail_open: bool,
+    /// Load shedding: most attempts in flight per target.
+    max_outstanding: u32,
     dns_ttl: SimTime,
     routing_rng: Stream,
     /// Scratch buffer for weighted node choice, reused to avoid allocation.
@@ -126,6 +129,7 @@ impl LoadBalancer {
             routed: 0,
             phase_rng: stream(s.seed, "lb.health_phase"),
             algorithm: s.load_balancer.algorithm,
+            max_outstanding: s.load_balancer.max_outstanding.unwrap_or(u32::MAX),
             fail_open: s.load_balancer.fail_open,
             dns_ttl: s.load_balancer.dns_ttl,
             routing_rng: stream(s.seed, "lb.routing"),
@@ -288,13 +292,14 @@ impl LoadBalancer {
             .expect("some node has weight")
     }
 
-    /// The target node `node` sends an attempt to, or `None` (503).
-    pub(crate) fn route(&mut self, node: usize) -> Option<u32> {
+    /// The target node `node` sends an attempt to, or why it answers 503.
+    pub(crate) fn route(&mut self, node: usize) -> Result<u32, DropReason> {
         let nd = &mut self.nodes[node];
-        let set = routable(&nd.healthy, &nd.targets, self.fail_open)?;
+        let set = routable(&nd.healthy, &nd.targets, self.fail_open)
+            .ok_or(DropReason::NoHealthyTarget)?;
         let len = set.len();
         if len == 0 {
-            return None;
+            return Err(DropReason::NoHealthyTarget);
         }
         let target = match self.algorithm {
             Algorithm::RoundRobin => {
@@ -319,9 +324,21 @@ impl LoadBalancer {
                 best
             }
         };
+        let mut target = target;
+        if self.targets[target as usize].outstanding >= self.max_outstanding {
+            // Shedding: the least loaded target, if any is under the limit.
+            let least = *set
+                .iter()
+                .min_by_key(|&&t| self.targets[t as usize].outstanding)
+                .expect("set is not empty");
+            if self.targets[least as usize].outstanding >= self.max_outstanding {
+                return Err(DropReason::LoadShed);
+            }
+            target = least;
+        }
         self.targets[target as usize].outstanding += 1;
         self.routed += 1;
-        Some(target)
+        Ok(target)
     }
 
     /// The node in `target`'s AZ, if it is up and in DNS (a node DNS
@@ -340,6 +357,9 @@ impl LoadBalancer {
         routable(&nd.healthy, &nd.targets, self.fail_open)?
             .binary_search(&target)
             .ok()?;
+        if self.targets[target as usize].outstanding >= self.max_outstanding {
+            return None;
+        }
         self.targets[target as usize].outstanding += 1;
         self.routed += 1;
         Some(target)

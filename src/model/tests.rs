@@ -424,3 +424,26 @@ fn detection_is_credited_only_to_faults_still_active() {
     assert_eq!(r.sum.faults[0].detected_s, None);
     assert!(r.sum.faults[1].detected_s.is_some());
 }
+
+/// 6 instances x 4 workers at 10 ms serve 2400/s; 3000/s overloads them.
+/// Without shedding the queues fill (100 each) and successes wait in them;
+/// with `max_outstanding: 6` the LB answers 503 at once to what the
+/// targets cannot take, so the queues stay short and successes fast.
+#[test]
+fn load_shedding_answers_503_fast_instead_of_queueing() {
+    let over = run_set("", &["workload.rate=3000/s"]);
+    let shed = run_set(
+        "",
+        &["workload.rate=3000/s", "load_balancer.max_outstanding=6"],
+    );
+    let (o, s) = (&over.sum, &shed.sum);
+    assert_eq!(o.requests.dropped.load_shed, 0);
+    assert!(o.requests.dropped.queue_full > 0);
+    assert!(s.requests.dropped.load_shed > 0);
+    assert_eq!(s.requests.dropped.queue_full, 0);
+    let p99 = |x: &Summary| x.latency_ms.as_ref().unwrap().p99;
+    assert!(p99(s) < p99(o) / 2.0, "{} vs {}", p99(s), p99(o));
+    // The fleet still serves close to its capacity.
+    let rate = s.requests.succeeded as f64 / 180.0;
+    assert!(rate > 0.85 * 2400.0, "{rate}");
+}

@@ -20,11 +20,12 @@ pub struct Dropped {
     pub session_lost: u64,
     pub session_store_unavailable: u64,
     pub circuit_open: u64,
+    pub load_shed: u64,
 }
 
 impl Dropped {
     /// (reason, count) in report order.
-    pub fn by_reason(&self) -> [(&'static str, u64); 9] {
+    pub fn by_reason(&self) -> [(&'static str, u64); 10] {
         [
             ("no_healthy_target", self.no_healthy_target),
             ("connection_reset", self.connection_reset),
@@ -35,6 +36,7 @@ impl Dropped {
             ("session_lost", self.session_lost),
             ("session_store_unavailable", self.session_store_unavailable),
             ("circuit_open", self.circuit_open),
+            ("load_shed", self.load_shed),
         ]
     }
 }
@@ -276,6 +278,7 @@ impl Summary {
                     session_lost: d(DropReason::SessionLost),
                     session_store_unavailable: d(DropReason::SessionStoreUnavailable),
                     circuit_open: d(DropReason::CircuitOpen),
+                    load_shed: d(DropReason::LoadShed),
                 },
                 in_flight: m.in_flight,
             },

@@ -127,6 +127,9 @@ pub struct LoadBalancer {
     pub deregistration_delay: SimTime,
     /// DNS TTL of the LB name: how long clients keep using a removed node.
     pub dns_ttl: SimTime,
+    /// Load shedding: attempts a target may have in flight; one more is
+    /// answered 503 at once (`load_shed`). `None`: no limit (ALB).
+    pub max_outstanding: Option<u32>,
 }
 
 /// Distribution of a random duration: the work one request needs from an

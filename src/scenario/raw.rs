@@ -113,6 +113,7 @@ pub(crate) struct RawLoadBalancer {
     pub health_check: Option<RawHealthCheck>,
     pub deregistration_delay: Leaf,
     pub dns_ttl: Leaf,
+    pub max_outstanding: Leaf,
 }
 
 #[derive(Debug, Default, Deserialize)]

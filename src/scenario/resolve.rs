@@ -226,6 +226,11 @@ fn resolve_lb(raw: Option<&RawLoadBalancer>, path: &KeyPath) -> Res<LoadBalancer
         d::DEREGISTRATION_DELAY,
     )?;
     let dns_ttl = duration_or(&raw.dns_ttl, &path.key("dns_ttl"), d::DNS_TTL)?;
+    let max_outstanding = match &raw.max_outstanding {
+        None => None,
+        Some(Scalar::Str(s)) if s.trim() == "none" => None,
+        v => Some(count(v, &path.key("max_outstanding"), 0, 1, u32::MAX)?),
+    };
     Ok(LoadBalancer {
         algorithm,
         cross_zone,
@@ -233,6 +238,7 @@ fn resolve_lb(raw: Option<&RawLoadBalancer>, path: &KeyPath) -> Res<LoadBalancer
         health_check,
         deregistration_delay,
         dns_ttl,
+        max_outstanding,
     })
 }
 
