@@ -170,6 +170,28 @@ fn validate(args: ScenarioArgs) -> Result<(), String> {
         tiers += ", cache";
     }
     tiers += &format!(", {} sessions", s.app.sessions.name());
+    if let Some(a) = &s.autoscaling {
+        let policy = match &a.policy {
+            Some(scenario::ScalingPolicy::TargetTracking { metric, .. }) => {
+                format!(", target tracking on {}", metric.name())
+            }
+            Some(scenario::ScalingPolicy::Step { metric, .. }) => {
+                format!(", step scaling on {}", metric.name())
+            }
+            None => String::new(),
+        };
+        tiers += &format!(
+            ", auto scaling {}..{} ({} health checks{policy}{})",
+            a.min,
+            a.max,
+            a.health_check.name(),
+            if a.static_stability {
+                ", static stability"
+            } else {
+                ""
+            }
+        );
+    }
     println!(
         "{}: ok ({}, {} AZs, {} instances{tiers}, {} fault(s), {} simulated)",
         args.file.display(),

@@ -215,3 +215,19 @@ fn unhealthy_replacement_depends_on_the_health_check_type() {
     assert_eq!(ec2.sum.faults[0].capacity_restored_s, None);
     assert_eq!(ec2.rows.last().unwrap().fleet.in_service, 5);
 }
+
+/// Same file and seed, same bytes: launches, terminations and the random
+/// choices of the termination policy included.
+#[test]
+fn autoscaling_runs_are_deterministic() {
+    let set = ["duration=20m", "seed=9"];
+    let a = run("scenarios/static-stability.yaml", &set);
+    let b = run("scenarios/static-stability.yaml", &set);
+    assert_eq!(
+        serde_json::to_string(&a.sum).unwrap(),
+        serde_json::to_string(&b.sum).unwrap()
+    );
+    assert_eq!(a.rows, b.rows);
+    assert_eq!(a.events, b.events);
+    assert!(a.sum.autoscaling.as_ref().unwrap().launches > 0);
+}

@@ -2176,3 +2176,97 @@ fn bad_circuit_breaker_settings_are_shown_where_they_are_written() {
         "did you mean `open_for`?",
     );
 }
+
+#[test]
+fn autoscaling_defaults_follow_the_fleet_and_static_stability_adds_an_az() {
+    let s = load("autoscaling: {}\n").unwrap();
+    let a = s.autoscaling.as_ref().unwrap();
+    assert_eq!((a.min, a.desired, a.max), (6, 6, 6));
+    assert_eq!(a.grace_period, 300 * S);
+    assert_eq!(a.warmup, 300 * S);
+    assert_eq!(a.boot_time, s.app.boot_time);
+    assert_eq!(s.fleet, vec![2, 2, 2]);
+    let s = load("autoscaling: { desired: 7, max: 10 }\n").unwrap();
+    assert_eq!(s.fleet, vec![3, 2, 2]);
+    assert_eq!(s.autoscaling.as_ref().unwrap().min, 7);
+    // N+1: 6 over 3 AZs needs 3 per AZ so that two AZs hold 6.
+    let s = load("autoscaling: { static_stability: true, max: 8 }\n").unwrap();
+    let a = s.autoscaling.as_ref().unwrap();
+    assert_eq!((a.min, a.desired, a.max), (9, 9, 9));
+    assert_eq!(s.fleet, vec![3, 3, 3]);
+}
+
+#[test]
+fn autoscaling_errors_name_the_key() {
+    let e = fails("autoscaling:\n  min: 5\n  max: 3\n");
+    assert_at(&e, 2, 8, "autoscaling.min", "must be at most max (3)");
+    let e = fails("autoscaling: { min: 2, max: 4, desired: 9 }\n");
+    assert_at(
+        &e,
+        1,
+        41,
+        "autoscaling.desired",
+        "between min (2) and max (4)",
+    );
+    let e = fails("app: { instances_per_az: 3 }\nautoscaling: { desired: 9 }\n");
+    assert_eq!(e.key.as_deref(), Some("autoscaling.desired"), "{e}");
+    assert!(e.message.contains("not both"), "{e}");
+    let e = fails("azs: [a]\nautoscaling: { static_stability: true }\n");
+    assert_eq!(
+        e.key.as_deref(),
+        Some("autoscaling.static_stability"),
+        "{e}"
+    );
+    let e = fails("autoscaling: { helth_check: elb }\n");
+    assert!(e.message.contains("did you mean `health_check`"), "{e}");
+    let e = fails("autoscaling: { health_check: alb }\n");
+    assert!(e.message.contains("`ec2`, `elb`"), "{e}");
+    let e = fails(
+        "autoscaling:\n  policy:\n    target_tracking: { target: 50% }\n    step: { scale_out: { threshold: 70% } }\n",
+    );
+    assert!(e.message.contains("not both"), "{e}");
+    let e = fails("autoscaling: { policy: { target_tracking: { metric: cpu } } }\n");
+    assert!(e.message.contains("needs a `target`"), "{e}");
+    let e = fails("autoscaling: { policy: { target_tracking: { target: 150% } } }\n");
+    assert_eq!(
+        e.key.as_deref(),
+        Some("autoscaling.policy.target_tracking.target")
+    );
+    let e = fails(
+        "autoscaling:\n  policy:\n    step:\n      scale_out: { threshold: 70%, steps: [{ over: 10%, change: 1 }] }\n",
+    );
+    assert!(e.message.contains("`over: 0`"), "{e}");
+    let e = fails(
+        "autoscaling:\n  policy:\n    step:\n      scale_out: { threshold: 50% }\n      scale_in: { threshold: 60% }\n",
+    );
+    assert_eq!(
+        e.key.as_deref(),
+        Some("autoscaling.policy.step.scale_in.threshold")
+    );
+    let e = fails("duration: 10m\nautoscaling: { scheduled: [{ at: 20m, desired: 3 }] }\n");
+    assert!(e.message.contains("never happen"), "{e}");
+    let e = fails("autoscaling: { scheduled: [{ at: 1m }] }\n");
+    assert!(e.message.contains("at least one"), "{e}");
+    let e = fails("load_balancer: { max_outstanding: 0 }\n");
+    assert_eq!(e.key.as_deref(), Some("load_balancer.max_outstanding"));
+}
+
+#[test]
+fn instance_faults_name_the_initial_fleet_of_a_group() {
+    let e = fails(
+        "autoscaling: { desired: 4 }\nfaults: [{ at: 1m, kind: instance_crash, instance: c-2 }]\n",
+    );
+    // 4 over 3 AZs: 2, 1, 1.
+    assert!(
+        e.message
+            .contains("AZ `c` has 1 instance at the start, `c-1`"),
+        "{e}"
+    );
+    let s = load(
+        "autoscaling: { desired: 4 }\nfaults: [{ at: 1m, kind: instance_crash, instance: b-1 }]\n",
+    )
+    .unwrap();
+    assert_eq!(s.instance_name(2), "b-1");
+    assert_eq!(s.instance_name(3), "c-1");
+    assert_eq!(s.instance_id(2, 0), 3);
+}
