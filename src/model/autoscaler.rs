@@ -356,6 +356,30 @@ impl Sim<'_> {
         }
     }
 
+    /// A rebalancing launch that never passes the LB's checks (with `ec2`
+    /// health checks nothing replaces it) would hold rebalancing forever:
+    /// once it is up and had the time to pass them, it counts as a member.
+    fn rebalance_deadline(&mut self) {
+        let Some((k, launch)) = self.asg.as_ref().and_then(|a| a.rebalance) else {
+            return;
+        };
+        let hc = &self.s.load_balancer.health_check;
+        let checks = hc
+            .interval
+            .saturating_mul(SimTime::from(hc.healthy_threshold))
+            .saturating_add(hc.timeout);
+        let i = &self.instances[k as usize];
+        let deadline = i
+            .launched_at
+            .saturating_add(self.cfg().boot_time)
+            .saturating_add(checks)
+            .max(i.grace_until);
+        if i.launch == launch && i.status == Status::Up && self.now() >= deadline {
+            self.group().rebalance = None;
+            self.asg_reconcile();
+        }
+    }
+
     /// Launches a new instance into `az`; returns its slot.
     fn launch(&mut self, az: usize, reason: &'static str) -> u32 {
         let now = self.now();
@@ -437,7 +461,7 @@ impl Sim<'_> {
             instance: self.names[k as usize].clone(),
             reason,
         });
-        if self.instances[k as usize].idle() {
+        if self.drained(k) {
             self.terminate(k);
         } else {
             self.sched.after(
@@ -446,6 +470,27 @@ impl Sim<'_> {
             );
         }
         self.fleet_changed();
+    }
+
+    /// Nothing in flight: no job on the instance and no attempt the LB sent
+    /// it still on its way (or its answer on the way back).
+    fn drained(&self, k: u32) -> bool {
+        self.instances[k as usize].idle() && self.lb.outstanding(k) == 0
+    }
+
+    /// Terminates `k` early if it is being terminated and has drained.
+    pub(super) fn terminate_if_drained(&mut self, k: u32) {
+        if matches!(self.instances[k as usize].life, Life::Terminating { .. }) && self.drained(k) {
+            self.terminate(k);
+        }
+    }
+
+    /// An attempt routed to `target` ended (answered, failed or given up).
+    pub(super) fn attempt_left(&mut self, target: u32) {
+        self.lb.finished(target);
+        if self.asg.is_some() {
+            self.terminate_if_drained(target);
+        }
     }
 
     pub(super) fn on_deregistered(&mut self, inst: u32, launch: u32) {
@@ -479,6 +524,7 @@ impl Sim<'_> {
         self.trace.emit(now, || TraceEvent::AsgTerminated {
             instance: self.names[k as usize].clone(),
         });
+        self.faults_notice_replaced();
         self.asg_reconcile();
     }
 
@@ -537,6 +583,7 @@ impl Sim<'_> {
     pub(super) fn on_status_check(&mut self) {
         let interval = self.cfg().status_check_interval;
         self.sched.after(interval, Event::StatusCheck);
+        self.rebalance_deadline();
         for k in 0..self.instances.len() {
             if self.instances[k].life == Life::Member && self.instances[k].status == Status::Off {
                 self.replace_unhealthy(k as u32, "ec2_status_check");
@@ -647,6 +694,9 @@ impl Sim<'_> {
                     return None;
                 }
                 let per_minute = 60.0 * NANOS_PER_SEC as f64 / (now - start) as f64;
+                // The load spreads over every serving target, warming or
+                // not: the capacity the proportional rule scales is theirs.
+                counted = targets as u32;
                 routed as f64 * per_minute / targets as f64
             }
         };

@@ -288,7 +288,7 @@ impl Sim<'_> {
             (t, r.attempts, r.counted)
         };
         if target != NO_TARGET {
-            self.lb.finished(target);
+            self.attempt_left(target);
         }
         // A lost session is the service answering properly, not failing.
         self.breaker_outcome(req, reason == DropReason::SessionLost);
@@ -340,7 +340,7 @@ impl Sim<'_> {
         r.attempt_live = false;
         let (target, latency, counted) = (r.target, now - r.issued, r.counted);
         if target != NO_TARGET {
-            self.lb.finished(target);
+            self.attempt_left(target);
         }
         self.breaker_outcome(req, true);
         self.metrics.succeeded(latency, counted);

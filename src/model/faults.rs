@@ -6,7 +6,6 @@ use super::dist::UpDown;
 use super::database::Db;
 use super::instance::{Life, Status};
 use super::kv::KvId;
-use super::load_balancer::Health;
 use super::{Event, Sim, trace::TraceEvent};
 use crate::engine::SimTime;
 use crate::scenario::{FaultKind, LatencyTarget, Scenario};
@@ -362,6 +361,16 @@ impl Sim<'_> {
         }
     }
 
+    /// The group terminated an instance: a fault whose targets are all gone
+    /// may have its capacity back.
+    pub(super) fn faults_notice_replaced(&mut self) {
+        for k in 0..self.faults.faults.len() {
+            if self.faults.faults[k].targets.iter().any(|&t| self.gone(t)) {
+                self.check_capacity(k);
+            }
+        }
+    }
+
     /// Whether the instance (slot, launch) was terminated.
     fn gone(&self, (k, launch): (u32, u32)) -> bool {
         let i = &self.instances[k as usize];
@@ -378,8 +387,9 @@ impl Sim<'_> {
         };
         // Serving and healthy in the LB's view: a short crash may end before
         // the LB noticed, while the instance still has to boot.
+        // Registered too: a target the group is draining serves no more.
         let serving = |&(t, launch): &(u32, u32)| {
-            self.lb.health(t) == Health::Healthy
+            self.lb.serving(t)
                 && self.instances[t as usize].status == Status::Up
                 && self.instances[t as usize].launch == launch
         };

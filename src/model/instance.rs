@@ -362,11 +362,7 @@ impl Sim<'_> {
             Some(job) => self.start_job(inst, slot, job.demand),
             None => {
                 self.touch_busy(inst);
-                let i = &self.instances[inst as usize];
-                if matches!(i.life, Life::Terminating { .. }) && i.idle() {
-                    // Drained early: nothing left in flight.
-                    self.terminate(inst);
-                }
+                self.terminate_if_drained(inst);
             }
         }
     }
@@ -442,7 +438,6 @@ impl Sim<'_> {
             Status::Booting => {
                 self.sched
                     .after(self.s.app.boot_time, Event::BootDone { inst, epoch });
-                self.fleet_changed();
             }
             Status::Hung => {} // Jobs stay, frozen; completions are void.
             Status::Up => {
@@ -454,11 +449,9 @@ impl Sim<'_> {
                 }
                 self.fill_workers(inst);
                 self.faults_notice_healthy(inst);
-                if old == Status::Booting {
-                    self.fleet_changed();
-                }
             }
         }
+        self.fleet_changed();
         let now = self.now();
         self.trace.emit(now, || TraceEvent::InstanceStatus {
             instance: self.names[inst as usize].clone(),

@@ -187,6 +187,8 @@ impl LoadBalancer {
         t.health = Health::Initial;
         t.ok_run = 0;
         t.fail_run = 0;
+        // A new instance: attempts of the slot's old one no longer count.
+        t.outstanding = 0;
         t.health_epoch = t.health_epoch.wrapping_add(1);
         let reg = t.reg;
         for node in &mut self.nodes {
@@ -221,6 +223,11 @@ impl LoadBalancer {
     /// Uniform phase of a new target's first check within one interval.
     pub(crate) fn first_check(&mut self, interval: SimTime) -> SimTime {
         self.phase_rng.random_range(0..interval)
+    }
+
+    /// Attempts routed to `target` that have not ended.
+    pub(crate) fn outstanding(&self, target: u32) -> u32 {
+        self.targets[target as usize].outstanding
     }
 
     /// An attempt routed to `target` ended.

@@ -447,3 +447,23 @@ fn load_shedding_answers_503_fast_instead_of_queueing() {
     let rate = s.requests.succeeded as f64 / 180.0;
     assert!(rate > 0.85 * 2400.0, "{rate}");
 }
+
+/// A restart boot outlives the deregistration delay of the unhealthy
+/// target: the drain finds no job and must not void the boot (it used to:
+/// the instance stayed booting for good).
+#[test]
+fn a_boot_survives_the_drain_of_an_idle_target() {
+    let r = run_set(
+        "faults: [{ at: 60s, kind: instance_crash, instance: a-1, duration: 5s }]",
+        &["app.boot_time=30s", "load_balancer.deregistration_delay=5s"],
+    );
+    assert!(r.trace.contains(r#""instance":"a-1","health":"unhealthy""#));
+    let up = r
+        .trace
+        .lines()
+        .find(|l| l.contains(r#""instance":"a-1","status":"up""#))
+        .expect("a-1 boots again");
+    assert!(up.contains(r#""t_s":95.0"#), "{up}");
+    assert!(r.trace.contains(r#""instance":"a-1","health":"healthy""#));
+    assert!(r.sum.faults[0].capacity_restored_s.is_some());
+}
