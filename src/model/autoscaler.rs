@@ -216,11 +216,16 @@ impl Sim<'_> {
                 .is_none_or(|(slot, _)| slot as usize != k)
     }
 
-    /// Members per AZ (a rebalancing launch included).
-    fn members_per_az(&self) -> Vec<u32> {
+    /// Members per AZ, a rebalancing launch counted or not.
+    fn members_per_az(&self, with_rebalance: bool) -> Vec<u32> {
         let mut per = vec![0u32; self.s.azs.len()];
-        for i in &self.instances {
-            if i.life == Life::Member {
+        for (k, i) in self.instances.iter().enumerate() {
+            let counted = if with_rebalance {
+                i.life == Life::Member
+            } else {
+                self.is_member(k)
+            };
+            if counted {
                 per[i.az] += 1;
             }
         }
@@ -305,7 +310,7 @@ impl Sim<'_> {
 
     /// The AZ with power and the fewest members (the first of equals).
     fn launch_az(&self) -> Option<usize> {
-        let per = self.members_per_az();
+        let per = self.members_per_az(true);
         (0..self.s.azs.len())
             .filter(|&az| self.faults.az_off[az] == 0)
             .min_by_key(|&az| (per[az], az))
@@ -314,12 +319,7 @@ impl Sim<'_> {
     /// The default termination policy, simplified: a random member of the
     /// AZ with the most members (equal AZs drawn at random too).
     fn pick_to_terminate(&mut self) -> Option<u32> {
-        let mut per = vec![0u32; self.s.azs.len()];
-        for k in 0..self.instances.len() {
-            if self.is_member(k) {
-                per[self.instances[k].az] += 1;
-            }
-        }
+        let per = self.members_per_az(false);
         let most = *per.iter().max()?;
         if most == 0 {
             return None;
@@ -346,7 +346,7 @@ impl Sim<'_> {
         if asg.live >= asg.max.saturating_add(allowance) {
             return;
         }
-        let per = self.members_per_az();
+        let per = self.members_per_az(true);
         let Some(lo) = self.launch_az() else { return };
         let hi = per.iter().copied().max().unwrap_or(0);
         if hi > per[lo] + 1 {

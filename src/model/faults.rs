@@ -4,7 +4,7 @@
 use super::dist::UpDown;
 
 use super::database::Db;
-use super::instance::{Life, Status};
+use super::instance::{Instance, Life, Status};
 use super::kv::KvId;
 use super::{Event, Sim, trace::TraceEvent};
 use crate::engine::SimTime;
@@ -251,31 +251,27 @@ impl Sim<'_> {
             let i = &sim.instances[k as usize];
             i.launch == launch && i.life != Life::Terminated
         };
+        // The instance counter the fault steps, and what it does around it.
+        let counter: Option<fn(&mut Instance) -> &mut u16> = match kind {
+            FaultKind::InstanceCrash { .. } => Some(|i| &mut i.crashed),
+            FaultKind::InstanceHang { .. } => Some(|i| &mut i.hung),
+            FaultKind::AzOutage { .. } => Some(|i| &mut i.off),
+            _ => None,
+        };
+        if let FaultKind::AzOutage { az } = kind {
+            step(&mut self.faults.az_off[az]);
+        }
+        if let Some(counter) = counter {
+            for &t in &targets {
+                if current(self, t) {
+                    step(counter(&mut self.instances[t.0 as usize]));
+                    self.refresh_instance(t.0);
+                }
+            }
+        }
         match kind {
-            FaultKind::InstanceCrash { .. } => {
-                for t in targets {
-                    if current(self, t) {
-                        step(&mut self.instances[t.0 as usize].crashed);
-                        self.refresh_instance(t.0);
-                    }
-                }
-            }
-            FaultKind::InstanceHang { .. } => {
-                for t in targets {
-                    if current(self, t) {
-                        step(&mut self.instances[t.0 as usize].hung);
-                        self.refresh_instance(t.0);
-                    }
-                }
-            }
+            FaultKind::InstanceCrash { .. } | FaultKind::InstanceHang { .. } => {}
             FaultKind::AzOutage { az } => {
-                step(&mut self.faults.az_off[az]);
-                for t in targets {
-                    if current(self, t) {
-                        step(&mut self.instances[t.0 as usize].off);
-                        self.refresh_instance(t.0);
-                    }
-                }
                 self.lb_node_power(az, on);
                 if !on {
                     // Launches may go there again; rebalancing follows.
