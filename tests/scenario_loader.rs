@@ -199,6 +199,7 @@ fn full_file_maps_to_typed_values() {
         session_store: None,
         autoscaling: None,
         fleet: vec![3, 3, 3],
+        monitoring: failover_sim::scenario::Monitoring::default(),
     };
     assert_eq!(s, expected);
 }

@@ -11,11 +11,13 @@
 
 mod faults;
 mod fleet;
+mod monitor;
 mod timeseries;
 
 pub use faults::{FaultOutcome, FaultTracker, Verdict};
 use fleet::FleetGauges;
 pub use fleet::FleetRow;
+pub use monitor::{AlarmChange, AlarmOutcome, Monitor};
 pub use timeseries::{NullSink, Row, RowSink, VecSink};
 
 use hdrhistogram::Histogram;
@@ -178,6 +180,8 @@ pub struct MetricsReport {
     pub tier: TierCounts,
     /// Retries and refusals of the counted requests.
     pub client: ClientCounts,
+    /// What each of the scenario's alarms did.
+    pub alarms: Vec<AlarmOutcome>,
 }
 
 /// The streaming recorder fed by the model.
@@ -216,6 +220,7 @@ pub struct Recorder {
     zero_healthy_ns: SimTime,
     faults: Vec<FaultTracker>,
     fleet: FleetGauges,
+    monitor: Monitor,
 }
 
 fn histogram(sigfig: u8) -> Histogram<u64> {
@@ -259,6 +264,7 @@ impl Recorder {
             zero_healthy_ns: 0,
             faults: Vec::new(),
             fleet: FleetGauges::default(),
+            monitor: Monitor::new(&crate::scenario::Monitoring::default(), setup.bucket),
             setup,
         }
     }
@@ -312,9 +318,16 @@ impl Recorder {
             healthy: self.healthy.clone(),
             fleet: self.fleet.row(end),
         };
+        self.monitor.row(&row, &self.row_hist);
+        self.sink.latency(&self.row_hist);
         self.sink.row(&row);
         self.row_hist.reset();
         self.row_start = end;
+    }
+
+    /// Evaluates `monitor`'s alarms on the rows from now on.
+    pub fn set_monitor(&mut self, monitor: Monitor) {
+        self.monitor = monitor;
     }
 
     /// A new request was issued (`counted`: after warm-up).
@@ -477,6 +490,7 @@ impl Recorder {
             faults,
             tier: self.tier,
             client: self.client,
+            alarms: self.monitor.finish(),
         }
     }
 }

@@ -25,6 +25,9 @@ pub struct Row {
 
 /// Receives rows as they close, so the recorder keeps none of them.
 pub trait RowSink {
+    /// The latency histogram (microseconds) of the row passed next to
+    /// [`RowSink::row`], for sinks that aggregate percentiles.
+    fn latency(&mut self, _hist: &hdrhistogram::Histogram<u64>) {}
     fn row(&mut self, row: &Row);
     fn finish(&mut self) {}
 }

@@ -365,7 +365,7 @@ impl<'s> Sim<'s> {
             .collect();
         let names: Vec<String> = (0..instances.len()).map(|id| s.instance_name(id)).collect();
         let lb = LoadBalancer::new(s, topology);
-        let metrics = Recorder::new(
+        let mut metrics = Recorder::new(
             MetricsSetup {
                 warmup: s.warmup,
                 bucket: s.metrics.bucket,
@@ -375,6 +375,10 @@ impl<'s> Sim<'s> {
             lb.healthy_per_az(),
             rows,
         );
+        metrics.set_monitor(crate::metrics::Monitor::new(
+            &s.monitoring,
+            s.metrics.bucket,
+        ));
         let failure_rngs = names
             .iter()
             .map(|name| stream(s.seed, &format!("instance.{name}.failures")))

@@ -3,9 +3,11 @@
 use serde::Serialize;
 
 use crate::engine::{SimTime, as_secs_f64};
-use crate::metrics::{CapacitySummary, DropReason, LatencySummary, Verdict};
+use crate::metrics::{
+    AlarmChange, AlarmOutcome, CapacitySummary, DropReason, LatencySummary, Verdict,
+};
 use crate::model::{AsgReport, RunOutput};
-use crate::scenario::{Database, FaultKind, LatencyTarget, Scenario};
+use crate::scenario::{Database, FaultKind, LatencyTarget, Rule, Scenario, format_duration as fd};
 
 /// Dropped requests by reason.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -141,6 +143,30 @@ pub struct FaultSummary {
     pub verdict: &'static str,
     /// Requests dropped from the start until recovery.
     pub dropped: u64,
+    /// The first alarm that fired after the fault started (and before its
+    /// effects were over: its end, recovery and capacity restoration, or
+    /// the end of the run), and when.
+    pub alarm: Option<String>,
+    pub alarm_s: Option<f64>,
+    /// From the fault's start until that alarm fired.
+    pub time_to_detect_s: Option<f64>,
+}
+
+/// One alarm of the `monitoring` block and what it did.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AlarmSummary {
+    pub name: String,
+    /// `success_ratio < 99%`, `latency p99 > 500ms` ...
+    pub condition: String,
+    /// `3 of 3 datapoints of 1m`, or `for 2m, over 1m every 1m`.
+    pub rule: String,
+    /// Times it went into ALARM.
+    pub fired: u32,
+    pub first_fired_s: Option<f64>,
+    /// Seconds spent in ALARM.
+    pub alarm_s: f64,
+    /// Every state change: `alarm` or `ok`, with the deciding datapoint.
+    pub changes: Vec<AlarmChange>,
 }
 
 /// The machine-readable result of one run.
@@ -174,6 +200,8 @@ pub struct Summary {
     pub session_store: Option<SessionStoreSummary>,
     /// What the Auto Scaling Group did, when there is one.
     pub autoscaling: Option<AsgReport>,
+    /// The monitoring block's alarms.
+    pub alarms: Vec<AlarmSummary>,
     pub events_processed: u64,
     /// FNV-1a of the processed (time, kind, target) stream, hex.
     pub event_hash: String,
@@ -255,8 +283,38 @@ impl Summary {
                 masked: o.as_ref().is_some_and(|o| o.verdict == Verdict::Masked),
                 verdict: o.as_ref().map_or("not_started", |o| o.verdict.name()),
                 dropped: o.as_ref().map_or(0, |o| o.dropped),
+                alarm: None,
+                alarm_s: None,
+                time_to_detect_s: None,
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let mut faults = faults;
+        for f in faults.iter_mut().filter(|f| f.started) {
+            let until = [f.end_s, f.recovered_s, f.capacity_restored_s]
+                .into_iter()
+                .flatten()
+                .reduce(f64::max);
+            // Not over by the end of the run: any later alarm counts.
+            let open = f.verdict == "not_recovered"
+                || (f.capacity_restored_s.is_none() && f.verdict != "masked")
+                || until.is_none();
+            let until = if open {
+                f64::INFINITY
+            } else {
+                until.unwrap_or(f.start_s)
+            };
+            let first = m
+                .alarms
+                .iter()
+                .flat_map(|a| a.changes.iter().map(move |c| (c, &a.alarm.name)))
+                .filter(|(c, _)| c.fired() && c.at_s >= f.start_s && c.at_s <= until)
+                .min_by(|(a, _), (b, _)| a.at.cmp(&b.at));
+            if let Some((c, name)) = first {
+                f.alarm = Some(name.clone());
+                f.alarm_s = Some(c.at_s);
+                f.time_to_detect_s = Some(c.at_s - f.start_s);
+            }
+        }
         Summary {
             scenario: s.name.clone(),
             description: s.description.clone(),
@@ -317,8 +375,54 @@ impl Summary {
                 failovers: out.session_store_failovers,
             }),
             autoscaling: out.autoscaling.clone(),
+            alarms: m
+                .alarms
+                .iter()
+                .map(|a| alarm_summary(a, s.duration))
+                .collect(),
             events_processed: out.events_processed,
             event_hash: format!("{:016x}", out.event_hash),
         }
+    }
+}
+
+fn alarm_summary(o: &AlarmOutcome, duration: SimTime) -> AlarmSummary {
+    let a = &o.alarm;
+    let rule = match a.rule {
+        Rule::CloudWatch {
+            period,
+            evaluation_periods,
+            datapoints,
+            ..
+        } => format!(
+            "{datapoints} of {evaluation_periods} datapoints of {}",
+            fd(period)
+        ),
+        Rule::Prometheus { range, for_ } => format!("for {} over {}", fd(for_), fd(range)),
+    };
+    // Time in ALARM: from each firing to the next clearing or the end.
+    let mut alarm_ns: SimTime = 0;
+    let mut since = None;
+    for c in &o.changes {
+        match (c.fired(), since) {
+            (true, None) => since = Some(c.at),
+            (false, Some(t)) => {
+                alarm_ns += c.at - t;
+                since = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(t) = since {
+        alarm_ns += duration.saturating_sub(t);
+    }
+    AlarmSummary {
+        name: a.name.clone(),
+        condition: a.condition(),
+        rule,
+        fired: o.changes.iter().filter(|c| c.fired()).count() as u32,
+        first_fired_s: o.changes.iter().find(|c| c.fired()).map(|c| c.at_s),
+        alarm_s: secs(alarm_ns),
+        changes: o.changes.clone(),
     }
 }

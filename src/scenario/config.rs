@@ -38,6 +38,8 @@ pub struct Scenario {
     /// Initial app instances per AZ (`app.instances_per_az` everywhere, or
     /// the group's desired capacity spread over the AZs).
     pub fleet: Vec<u32>,
+    /// Alarms and the metric export's resolution.
+    pub monitoring: super::Monitoring,
 }
 
 impl Scenario {

@@ -172,4 +172,19 @@ pub const TT_IN_PERIODS: u32 = 15;
 pub const TT_IN_FRACTION: f64 = 0.9;
 pub const STEP_PERIODS: u32 = 1;
 
+// ---- monitoring (AWS-DEFAULTS.md, "Monitoring and DNS") ----
+// Prometheus configuration docs: `scrape_interval` and `evaluation_interval`
+// both default to 1m. The scrape interval is also the resolution of
+// `--metrics-out`.
+pub const PROM_SCRAPE_INTERVAL: SimTime = MINUTE;
+pub const PROM_EVALUATION_INTERVAL: SimTime = MINUTE;
+// A rule's rate window when none is given: one evaluation interval.
+// CloudWatch PutMetricAlarm: Period is 10, 20 or 30 s (high resolution) or a
+// multiple of 60 s; 60 s is the standard resolution of AWS/ApplicationELB
+// and detailed EC2 metrics.
+pub const CW_PERIOD: SimTime = MINUTE;
+// PutMetricAlarm requires EvaluationPeriods; one is the console's default.
+// DatapointsToAlarm defaults to EvaluationPeriods.
+pub const CW_EVALUATION_PERIODS: u32 = 1;
+
 use super::config::AsgHealthCheck;

@@ -11,6 +11,7 @@ pub mod defaults;
 mod error;
 mod keypath;
 mod locate;
+mod monitoring;
 mod overrides;
 mod raw;
 mod resolve;
@@ -19,6 +20,7 @@ mod units;
 
 pub use config::*;
 pub use error::ScenarioError;
+pub use monitoring::{Alarm, AlarmMetric, Cmp, MissingData, Monitoring, Rule, Statistic, Unit};
 pub use units::{format_duration, parse_duration, parse_fraction, parse_rate};
 
 use std::path::Path;

@@ -86,6 +86,7 @@ pub(crate) struct RawScenario {
     pub session_store: Option<RawKvStore>,
     #[serde(default, deserialize_with = "present")]
     pub autoscaling: Option<RawAutoScaling>,
+    pub monitoring: Option<RawMonitoring>,
 }
 
 /// For a block whose presence matters: `database:` with nothing under it is
@@ -617,4 +618,31 @@ mod tests {
         let e = shape("cache: [a]").unwrap_err();
         assert_eq!(e.message, "expected a mapping of cache keys, got a list");
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping of monitoring keys")]
+pub(crate) struct RawMonitoring {
+    pub scrape_interval: Leaf,
+    pub evaluation_interval: Leaf,
+    pub alarms: Option<Vec<RawAlarm>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping of alarm keys")]
+pub(crate) struct RawAlarm {
+    pub name: Leaf,
+    pub metric: Leaf,
+    pub statistic: Leaf,
+    pub az: Leaf,
+    pub threshold: Leaf,
+    // CloudWatch style.
+    pub period: Leaf,
+    pub evaluation_periods: Leaf,
+    pub datapoints_to_alarm: Leaf,
+    pub treat_missing_data: Leaf,
+    // Prometheus style.
+    #[serde(rename = "for")]
+    pub for_: Leaf,
+    pub range: Leaf,
 }

@@ -12,7 +12,7 @@ use super::raw::*;
 use super::suggest;
 use super::units::{self, format_duration as fd};
 
-type Res<T> = Result<T, Issue>;
+pub(super) type Res<T> = Result<T, Issue>;
 
 /// z of the 99th percentile of a standard normal, to the precision the
 /// documented limit uses. For a log-normal, p99/mean = exp(z*s - s^2/2),
@@ -65,6 +65,13 @@ pub(crate) fn resolve(raw: &RawScenario, default_name: &str) -> Res<Scenario> {
     let app = resolve_app(raw.app.as_ref(), &root.key("app"))?;
     let workload = resolve_workload(raw.workload.as_ref(), &root.key("workload"))?;
     let metrics = resolve_metrics(raw.metrics.as_ref(), &root.key("metrics"))?;
+    let monitoring = super::monitoring::resolve_monitoring(
+        raw.monitoring.as_ref(),
+        &azs,
+        metrics.bucket,
+        duration,
+        &root.key("monitoring"),
+    )?;
     let database = raw
         .database
         .as_ref()
@@ -130,6 +137,7 @@ pub(crate) fn resolve(raw: &RawScenario, default_name: &str) -> Res<Scenario> {
         session_store,
         autoscaling,
         fleet,
+        monitoring,
     };
     // Every worker slot is allocated up front: keep the fleet within what
     // one machine can hold, and say so instead of aborting on allocation.
@@ -1622,11 +1630,11 @@ fn find_az(value: &Scalar, azs: &[String], path: &KeyPath) -> Res<usize> {
     az_index(&name, azs).ok_or_else(|| Issue::at(path, unknown_az(&name, azs)))
 }
 
-fn az_index(name: &str, azs: &[String]) -> Option<usize> {
+pub(super) fn az_index(name: &str, azs: &[String]) -> Option<usize> {
     azs.iter().position(|a| a == name)
 }
 
-fn unknown_az(name: &str, azs: &[String]) -> String {
+pub(super) fn unknown_az(name: &str, azs: &[String]) -> String {
     let azs: Vec<&str> = azs.iter().map(String::as_str).collect();
     format!(
         "unknown AZ `{name}`, expected one of {}{}",
@@ -1685,7 +1693,7 @@ fn find_instance(value: &Scalar, scenario: &Scenario, path: &KeyPath) -> Res<usi
 // ---- leaf readers -------------------------------------------------------
 
 /// An issue about a key being there at all: shown at the key, not its value.
-fn at_key(path: &KeyPath, message: impl Into<String>) -> Issue {
+pub(super) fn at_key(path: &KeyPath, message: impl Into<String>) -> Issue {
     Issue {
         path: path.clone(),
         anchor: Anchor::Key,
@@ -1693,7 +1701,7 @@ fn at_key(path: &KeyPath, message: impl Into<String>) -> Issue {
     }
 }
 
-fn text(value: &Scalar, path: &KeyPath) -> Res<String> {
+pub(super) fn text(value: &Scalar, path: &KeyPath) -> Res<String> {
     match value {
         Scalar::Str(s) => Ok(s.clone()),
         // `azs: [1, 2]` is a fair way to name AZs; keep it.
@@ -1702,7 +1710,7 @@ fn text(value: &Scalar, path: &KeyPath) -> Res<String> {
     }
 }
 
-fn duration_of(value: &Scalar) -> Result<SimTime, String> {
+pub(super) fn duration_of(value: &Scalar) -> Result<SimTime, String> {
     match value {
         Scalar::Str(s) => units::parse_duration(s),
         Scalar::Int(n) => units::duration_from_number(*n as f64),
@@ -1714,7 +1722,11 @@ fn duration_of(value: &Scalar) -> Result<SimTime, String> {
 }
 
 /// A duration that may be zero.
-fn duration_or(value: &Option<Scalar>, path: &KeyPath, default: SimTime) -> Res<SimTime> {
+pub(super) fn duration_or(
+    value: &Option<Scalar>,
+    path: &KeyPath,
+    default: SimTime,
+) -> Res<SimTime> {
     match value {
         None => Ok(default),
         Some(v) => duration_of(v).map_err(|m| Issue::at(path, m)),
@@ -1722,7 +1734,11 @@ fn duration_or(value: &Option<Scalar>, path: &KeyPath, default: SimTime) -> Res<
 }
 
 /// A duration that must be greater than zero.
-fn positive_duration(value: &Option<Scalar>, path: &KeyPath, default: SimTime) -> Res<SimTime> {
+pub(super) fn positive_duration(
+    value: &Option<Scalar>,
+    path: &KeyPath,
+    default: SimTime,
+) -> Res<SimTime> {
     let t = duration_or(value, path, default)?;
     if t == 0 {
         let got = value
@@ -1737,7 +1753,13 @@ fn positive_duration(value: &Option<Scalar>, path: &KeyPath, default: SimTime) -
     Ok(t)
 }
 
-fn whole(value: &Option<Scalar>, path: &KeyPath, default: u64, min: u64, max: u64) -> Res<u64> {
+pub(super) fn whole(
+    value: &Option<Scalar>,
+    path: &KeyPath,
+    default: u64,
+    min: u64,
+    max: u64,
+) -> Res<u64> {
     let Some(v) = value else { return Ok(default) };
     // Type limits (u32, u64) are not a rule the user needs to read.
     let open_ended = max >= u64::from(u32::MAX);
@@ -1762,14 +1784,25 @@ fn whole(value: &Option<Scalar>, path: &KeyPath, default: u64, min: u64, max: u6
 }
 
 /// A whole number that fits the u32 fields of the config.
-fn count(value: &Option<Scalar>, path: &KeyPath, default: u32, min: u32, max: u32) -> Res<u32> {
+pub(super) fn count(
+    value: &Option<Scalar>,
+    path: &KeyPath,
+    default: u32,
+    min: u32,
+    max: u32,
+) -> Res<u32> {
     // The range is within u32, so the result fits.
     whole(value, path, default.into(), min.into(), max.into()).map(|n| n as u32)
 }
 
 /// A fraction written as a percentage (`20%`) or a number (`0.2`), at most
 /// 1; `zero_ok` says whether 0 is allowed.
-fn fraction(value: &Option<Scalar>, path: &KeyPath, default: f64, zero_ok: bool) -> Res<f64> {
+pub(super) fn fraction(
+    value: &Option<Scalar>,
+    path: &KeyPath,
+    default: f64,
+    zero_ok: bool,
+) -> Res<f64> {
     let Some(v) = value else { return Ok(default) };
     let f = match v {
         Scalar::Str(s) => units::parse_fraction(s),
@@ -1808,7 +1841,7 @@ fn boolean(value: &Option<Scalar>, path: &KeyPath, default: bool) -> Res<bool> {
     }
 }
 
-fn choice<T: Copy>(
+pub(super) fn choice<T: Copy>(
     value: &Option<Scalar>,
     path: &KeyPath,
     options: &[(&str, T)],
@@ -1825,7 +1858,7 @@ fn choice<T: Copy>(
         .unwrap_or(default))
 }
 
-fn choice_str<'a>(value: &Scalar, path: &KeyPath, names: &[&'a str]) -> Res<&'a str> {
+pub(super) fn choice_str<'a>(value: &Scalar, path: &KeyPath, names: &[&'a str]) -> Res<&'a str> {
     if let Scalar::Str(s) = value
         && let Some(n) = names.iter().find(|n| **n == s.as_str())
     {
