@@ -25,7 +25,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a scenario and write summary.json and timeseries.csv.
+    /// Run a scenario: summary.json, timeseries.csv, timeline.txt, charts and report.html.
     Run(RunArgs),
     /// Check a scenario file (and overrides) without running it.
     Validate(ScenarioArgs),
@@ -55,9 +55,52 @@ struct RunArgs {
     /// Also write events.jsonl: every fault, status, health and DNS change.
     #[arg(long)]
     trace: bool,
-    /// Print nothing but errors.
+    /// Also write the charts as PNG images.
+    #[arg(long)]
+    png: bool,
+    /// Export the simulated metrics in OpenMetrics text format to FILE
+    /// (one sample per monitoring.scrape_interval, with timestamps).
+    #[arg(long, value_name = "FILE")]
+    metrics_out: Option<PathBuf>,
+    /// Wall-clock time of simulated 0 in the export: Unix seconds, an RFC
+    /// 3339 time (2026-01-01T00:00:00Z) or `now`. Default 0 keeps the file
+    /// reproducible; use `now` to backfill into a Prometheus with retention.
+    #[arg(long, value_name = "TIME", default_value = "0", value_parser = parse_start)]
+    metrics_start: f64,
+    /// Also print the timeline: the run's key events in order.
+    #[arg(long, conflicts_with = "json")]
+    explain: bool,
+    /// Print the summary as JSON on stdout (same as summary.json), nothing else.
+    #[arg(long)]
+    json: bool,
+    /// Print nothing but errors (with --json: only the JSON).
     #[arg(long, short)]
     quiet: bool,
+}
+
+/// `--metrics-start`: Unix seconds, RFC 3339, or `now`.
+fn parse_start(v: &str) -> Result<f64, String> {
+    let since_epoch = |t: std::time::SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as f64)
+            .map_err(|_| "must not be before 1970".to_string())
+    };
+    if v == "now" {
+        return since_epoch(std::time::SystemTime::now());
+    }
+    if let Ok(x) = v.parse::<f64>() {
+        if x.is_finite() && (0.0..1e11).contains(&x) {
+            return Ok(x);
+        }
+        return Err(format!("expected Unix seconds from 0 to 1e11, got {v}"));
+    }
+    humantime::parse_rfc3339_weak(v)
+        .map_err(|e| {
+            format!(
+                "expected Unix seconds, an RFC 3339 time like 2026-01-01T00:00:00Z, or now ({e})"
+            )
+        })
+        .and_then(since_epoch)
 }
 
 #[derive(Args)]
@@ -104,40 +147,68 @@ fn run(args: RunArgs) -> Result<(), String> {
         s.seed = seed;
     }
     let started = Instant::now();
-    let bar = progress_bar(&s, args.quiet);
+    let bar = progress_bar(&s, args.quiet || args.json);
     let progress = bar
         .clone()
         .map(|bar| Box::new(move |now: u64| bar.set_position(now / NANOS_PER_SEC)) as Progress);
-    let result = report::run_to_dir(&s, &args.out, args.trace, progress);
+    let opts = report::RunOptions {
+        trace: args.trace,
+        png: args.png,
+        metrics_out: args.metrics_out.clone(),
+        metrics_start: args.metrics_start,
+    };
+    let result = report::run_to_dir(&s, &args.out, &opts, progress);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let (summary, output, files) = result.map_err(|e| e.to_string())?;
-    if !args.quiet {
-        let wall = started.elapsed().as_secs_f64();
-        print!("{}", text::render(&summary));
-        println!(
-            "  wall time     {:.2} s ({:.1} M events/s)",
-            wall,
-            output.events_processed as f64 / wall / 1e6
-        );
-        let mut names = vec!["summary.json", "timeseries.csv"];
-        if files.events.is_some() {
-            names.push("events.jsonl");
-        }
-        println!(
-            "  wrote         {}/ ({})",
-            files.dir.display(),
-            names.join(", ")
-        );
-        println!(
-            "  repeat with   sim run {} --seed {}",
-            args.scenario.file.display(),
-            s.seed
+    let run = result.map_err(|e| e.to_string())?;
+    if args.json {
+        let json = serde_json::to_string_pretty(&run.summary).expect("summary serializes");
+        println!("{json}");
+        return Ok(());
+    }
+    if args.quiet {
+        return Ok(());
+    }
+    let paint = text::Paint::new(
+        std::io::stdout().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
+    let wall = started.elapsed().as_secs_f64();
+    print!("{}", text::render(&run.summary, paint));
+    println!(
+        "  wall time     {:.2} s ({:.1} M events/s)",
+        wall,
+        run.output.events_processed as f64 / wall / 1e6
+    );
+    let files = &run.files;
+    println!(
+        "  wrote         {}/ ({})",
+        files.dir.display(),
+        files.names().join(", ")
+    );
+    println!(
+        "  report        {}",
+        paint.bold(&files.report.display().to_string())
+    );
+    println!(
+        "  repeat with   sim run {} --seed {}",
+        args.scenario.file.display(),
+        s.seed
+    );
+    if args.explain {
+        println!();
+        println!("{}", paint.bold("timeline"));
+        print!(
+            "{}",
+            report::timeline::render(&run.timeline, run.output.events_left_out, EXPLAIN_LINES)
         );
     }
     Ok(())
 }
+
+/// Timeline lines `--explain` prints; timeline.txt has them all.
+const EXPLAIN_LINES: usize = 80;
 
 /// A bar in simulated seconds, on an interactive stderr only (no noise in
 /// logs or pipes), cleared when the run ends.

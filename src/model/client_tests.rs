@@ -214,7 +214,7 @@ fn reports_show_retries_refusals_and_the_breaker() {
         "{c:?}"
     );
     assert_eq!(r.sum.attempts, totals.attempts);
-    let line = text::render(&r.sum);
+    let line = text::render(&r.sum, text::Paint::default());
     let line = line.lines().find(|l| l.contains("per request")).unwrap();
     assert!(
         line.contains("retries refused by the budget, circuit opened"),

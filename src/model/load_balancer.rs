@@ -483,6 +483,15 @@ impl Sim<'_> {
         } else {
             t.fail_run += 1;
             t.ok_run = 0;
+            if t.fail_run == 1 && t.health == Health::Healthy {
+                let threshold = hc.unhealthy_threshold;
+                self.trace
+                    .emit(self.sched.now(), || TraceEvent::HealthCheckFailed {
+                        instance: self.names[target as usize].clone(),
+                        threshold,
+                    });
+            }
+            let t = &self.lb.targets[target as usize];
             (t.health != Health::Unhealthy && t.fail_run >= hc.unhealthy_threshold)
                 .then_some(Health::Unhealthy)
         };

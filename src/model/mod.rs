@@ -39,7 +39,7 @@ use kv::{Kv, KvId};
 use load_balancer::LoadBalancer;
 use sessions::SessionState;
 pub use topology::Topology;
-pub use trace::TraceEvent;
+pub use trace::{KEPT_EVENTS, TraceEvent};
 
 /// Every event of the model.
 #[derive(Debug, Clone, Copy)]
@@ -265,6 +265,10 @@ pub struct RunOutput {
     pub faults: Vec<Option<FaultOutcome>>,
     /// Trace lines that could not be written, if any (first error).
     pub trace_error: Option<String>,
+    /// The first state changes of the run (what `events.jsonl` holds), for
+    /// the timeline, and how many more there were.
+    pub events: Vec<(SimTime, TraceEvent)>,
+    pub events_left_out: u64,
     /// Every primary failure of the database and how it ended.
     pub db_failovers: Vec<DbFailover>,
     /// Replica promotions of the cache and of the session store.
@@ -491,7 +495,7 @@ impl<'s> Sim<'s> {
         let oldest_in_flight = self.clients.oldest_age(end);
         let events_processed = self.sched.processed();
         let event_hash = self.sched.event_hash();
-        let trace_error = self.trace.finish();
+        let (trace_error, events, events_left_out) = self.trace.finish();
         let trackers = self.faults.trackers();
         let metrics = self.metrics.finish(end, in_flight);
         let faults = trackers
@@ -505,6 +509,8 @@ impl<'s> Sim<'s> {
             events_processed,
             event_hash,
             trace_error,
+            events,
+            events_left_out,
             db_failovers: self.db.map(|d| d.failovers).unwrap_or_default(),
             cache_failovers: self.cache.map_or(0, |k| k.failovers),
             session_store_failovers: self.store.map_or(0, |k| k.failovers),

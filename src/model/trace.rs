@@ -1,6 +1,9 @@
 //! `events.jsonl`: state changes of the run (faults, instance status, target
 //! health, DNS), one JSON object per line, streamed as they happen. Request
 //! level events are left out: they would be millions of lines.
+//!
+//! The first [`KEPT_EVENTS`] state changes are also kept in memory, traced
+//! or not, for the run's timeline.
 
 use std::io::Write;
 
@@ -23,6 +26,12 @@ pub enum TraceEvent {
     InstanceStatus {
         instance: String,
         status: &'static str,
+    },
+    /// A health check of a healthy target failed: the first of the
+    /// `unhealthy_threshold` failures in a row that mark it unhealthy.
+    HealthCheckFailed {
+        instance: String,
+        threshold: u32,
     },
     TargetHealth {
         instance: String,
@@ -83,24 +92,43 @@ struct Line<'a> {
     event: &'a TraceEvent,
 }
 
-/// Writes trace lines when tracing is on; costs one branch when off.
+/// State changes kept in memory for the timeline; later ones are counted.
+pub const KEPT_EVENTS: usize = 10_000;
+
+/// Writes trace lines when tracing is on, and keeps the first state changes.
 pub(crate) struct Tracer {
     out: Option<Box<dyn Write>>,
     error: Option<String>,
+    kept: Vec<(SimTime, TraceEvent)>,
+    left_out: u64,
 }
 
 impl Tracer {
     pub(crate) fn new(out: Option<Box<dyn Write>>) -> Tracer {
-        Tracer { out, error: None }
+        Tracer {
+            out,
+            error: None,
+            kept: Vec::new(),
+            left_out: 0,
+        }
     }
 
-    /// Writes the event built by `make` (only called when tracing).
+    /// Records the event built by `make`, and writes it when tracing.
     #[inline]
     pub(crate) fn emit(&mut self, now: SimTime, make: impl FnOnce() -> TraceEvent) {
+        if self.kept.len() == KEPT_EVENTS {
+            self.left_out += 1;
+            if self.out.is_none() {
+                return;
+            }
+        }
+        let event = make();
+        if self.kept.len() < KEPT_EVENTS {
+            self.kept.push((now, event.clone()));
+        }
         let Some(out) = self.out.as_mut() else {
             return;
         };
-        let event = make();
         let line = Line {
             t_s: as_secs_f64(now),
             event: &event,
@@ -115,13 +143,14 @@ impl Tracer {
         }
     }
 
-    /// Flushes and returns the first write error, if any.
-    pub(crate) fn finish(mut self) -> Option<String> {
+    /// Flushes; returns the first write error, if any, the kept events
+    /// and how many were left out.
+    pub(crate) fn finish(mut self) -> (Option<String>, Vec<(SimTime, TraceEvent)>, u64) {
         if let Some(mut out) = self.out.take()
             && let Err(e) = out.flush()
         {
             self.error.get_or_insert(e.to_string());
         }
-        self.error
+        (self.error, self.kept, self.left_out)
     }
 }

@@ -2,9 +2,13 @@
 //! `events.jsonl` trace, and the short terminal summary. Reads metrics and
 //! the scenario, never the actors.
 
+pub mod charts;
 pub mod font;
+pub mod html;
+pub mod openmetrics;
 pub mod summary;
 pub mod text;
+pub mod timeline;
 pub mod timeseries;
 
 use std::cell::RefCell;
@@ -15,6 +19,7 @@ use std::rc::Rc;
 
 pub use summary::{CacheSummary, DatabaseSummary, DbFailoverSummary, SessionStoreSummary, Summary};
 
+use crate::metrics::RowSink;
 use crate::model::{Progress, RunOutput, simulate_with_progress};
 use crate::scenario::Scenario;
 
@@ -40,6 +45,71 @@ pub struct RunFiles {
     pub summary: PathBuf,
     pub timeseries: PathBuf,
     pub events: Option<PathBuf>,
+    pub timeline: PathBuf,
+    /// SVG charts (and PNG ones with `png`).
+    pub charts: Vec<PathBuf>,
+    pub report: PathBuf,
+    pub metrics: Option<PathBuf>,
+}
+
+impl RunFiles {
+    /// File names relative to the run's folder (others in full).
+    pub fn names(&self) -> Vec<String> {
+        let mut all = vec![&self.summary, &self.timeseries];
+        all.extend(&self.events);
+        all.push(&self.timeline);
+        all.extend(&self.charts);
+        all.push(&self.report);
+        all.extend(&self.metrics);
+        all.iter()
+            .map(|p| match p.strip_prefix(&self.dir) {
+                Ok(rel) => rel.display().to_string(),
+                Err(_) => p.display().to_string(),
+            })
+            .collect()
+    }
+}
+
+/// What a run writes besides its summary, series and charts.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// `events.jsonl`.
+    pub trace: bool,
+    /// PNG copies of the charts.
+    pub png: bool,
+    /// OpenMetrics export of the simulated metrics.
+    pub metrics_out: Option<PathBuf>,
+    /// Unix time (seconds) of the simulated time 0 in the export.
+    pub metrics_start: f64,
+}
+
+/// A finished run: its numbers, its story and where it was written.
+pub struct RunResult {
+    pub summary: Summary,
+    pub output: RunOutput,
+    pub timeline: Vec<timeline::Entry>,
+    pub files: RunFiles,
+}
+
+/// Sends each row to several sinks.
+struct Tee(Vec<Box<dyn RowSink>>);
+
+impl RowSink for Tee {
+    fn latency(&mut self, hist: &hdrhistogram::Histogram<u64>) {
+        for s in &mut self.0 {
+            s.latency(hist);
+        }
+    }
+    fn row(&mut self, row: &crate::metrics::Row) {
+        for s in &mut self.0 {
+            s.row(row);
+        }
+    }
+    fn finish(&mut self) {
+        for s in &mut self.0 {
+            s.finish();
+        }
+    }
 }
 
 /// A file written under a temporary name and renamed into place when
@@ -66,24 +136,49 @@ impl Staged {
     }
 }
 
+/// Writes `bytes` to `dest` through a temporary file.
+fn write_file(dest: PathBuf, bytes: &[u8]) -> Result<PathBuf, OutputError> {
+    let (stage, mut file) = Staged::create(dest)?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| out_err(&stage.tmp, e))?;
+    stage.commit()
+}
+
 /// Runs `s` and writes its files into `out/<scenario name>/`, reporting
 /// simulated time to `progress` now and then.
 pub fn run_to_dir(
     s: &Scenario,
     out: &Path,
-    trace: bool,
+    opts: &RunOptions,
     progress: Option<Progress>,
-) -> Result<(Summary, RunOutput, RunFiles), OutputError> {
+) -> Result<RunResult, OutputError> {
     if out.exists() && !out.is_dir() {
         return Err(out_err(out, "--out must be a folder, and this is a file"));
+    }
+    if let Some(m) = &opts.metrics_out
+        && m.is_dir()
+    {
+        return Err(out_err(
+            m,
+            "--metrics-out must be a file, and this is a folder",
+        ));
     }
     let dir = out.join(&s.name);
     fs::create_dir_all(&dir).map_err(|e| out_err(&dir, e))?;
 
     let (ts_stage, ts_file) = Staged::create(dir.join("timeseries.csv"))?;
     let csv_error = Rc::new(RefCell::new(None));
-    let sink = timeseries::CsvSink::new(ts_file, timeseries::Columns::of(s), csv_error.clone());
-    let trace_stage = if trace {
+    let csv = timeseries::CsvSink::new(ts_file, timeseries::Columns::of(s), csv_error.clone());
+    let series = Rc::new(RefCell::new(charts::Series::default()));
+    let mut sinks: Vec<Box<dyn RowSink>> =
+        vec![Box::new(csv), Box::new(charts::SeriesSink(series.clone()))];
+    let export = opts.metrics_out.as_ref().map(|_| {
+        let e = Rc::new(RefCell::new(openmetrics::Export::new(s)));
+        sinks.push(Box::new(openmetrics::ExportSink(e.clone())));
+        e
+    });
+    let trace_stage = if opts.trace {
         let (stage, file) = Staged::create(dir.join("events.jsonl"))?;
         Some((stage, Box::new(BufWriter::new(file)) as Box<dyn Write>))
     } else {
@@ -94,7 +189,7 @@ pub fn run_to_dir(
         None => (None, None),
     };
 
-    let output = simulate_with_progress(s, Box::new(sink), trace_out, progress);
+    let output = simulate_with_progress(s, Box::new(Tee(sinks)), trace_out, progress);
 
     if let Some(e) = csv_error.borrow().as_ref() {
         return Err(out_err(&ts_stage.tmp, e));
@@ -103,18 +198,54 @@ pub fn run_to_dir(
         return Err(out_err(&stage.tmp, e));
     }
     let summary = Summary::new(s, &output);
-    let (sum_stage, mut sum_file) = Staged::create(dir.join("summary.json"))?;
-    let json = serde_json::to_string_pretty(&summary).expect("summary serializes");
-    sum_file
-        .write_all(json.as_bytes())
-        .and_then(|()| sum_file.write_all(b"\n"))
-        .and_then(|()| sum_file.sync_all())
-        .map_err(|e| out_err(&sum_stage.tmp, e))?;
+    let json = serde_json::to_string_pretty(&summary).expect("summary serializes") + "\n";
+    let summary_path = write_file(dir.join("summary.json"), json.as_bytes())?;
+
+    let entries = timeline::entries(s, &summary, &output);
+    let story = timeline::render(&entries, output.events_left_out, usize::MAX);
+    let timeline_path = write_file(dir.join("timeline.txt"), story.as_bytes())?;
+
+    let rows = std::mem::take(&mut series.borrow_mut().rows);
+    let drawn = charts::draw_all(s, &summary, &rows, &output.metrics.alarms)
+        .map_err(|e| out_err(&dir, format!("drawing the charts: {e}")))?;
+    let mut chart_paths = Vec::new();
+    for d in &drawn {
+        chart_paths.push(write_file(
+            dir.join(format!("{}.svg", d.stem)),
+            d.svg.as_bytes(),
+        )?);
+    }
+    if opts.png {
+        let pngs = charts::write_pngs(s, &summary, &rows, &output.metrics.alarms, &dir)
+            .map_err(|e| out_err(&dir, e))?;
+        chart_paths.extend(pngs);
+    }
+    let page = html::page(s, &summary, &drawn, &entries, "");
+    let report_path = write_file(dir.join("report.html"), page.as_bytes())?;
+
+    let metrics_path = match (&opts.metrics_out, export) {
+        (Some(path), Some(e)) => {
+            let text = e
+                .borrow()
+                .render(&output.metrics.alarms, opts.metrics_start);
+            Some(write_file(path.clone(), text.as_bytes())?)
+        }
+        _ => None,
+    };
     let files = RunFiles {
         dir,
         timeseries: ts_stage.commit()?,
         events: trace_stage.map(Staged::commit).transpose()?,
-        summary: sum_stage.commit()?,
+        summary: summary_path,
+        timeline: timeline_path,
+        charts: chart_paths,
+        report: report_path,
+        metrics: metrics_path,
     };
-    Ok((summary, output, files))
+    Ok(RunResult {
+        summary,
+        output,
+        timeline: entries,
+        files,
+    })
 }

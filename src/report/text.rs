@@ -2,7 +2,55 @@
 
 use std::fmt::Write;
 
+use anstyle::{AnsiColor, Style};
+
 use super::Summary;
+
+/// Colours for the terminal, or none.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Paint {
+    pub on: bool,
+}
+
+impl Paint {
+    /// Colour only on a terminal, and never when `NO_COLOR` is set to
+    /// anything but the empty string (no-color.org).
+    pub fn new(is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> Paint {
+        Paint {
+            on: is_terminal && no_color.is_none_or(|v| v.is_empty()),
+        }
+    }
+
+    fn with(self, style: Style, text: &str) -> String {
+        if self.on {
+            format!("{style}{text}{style:#}")
+        } else {
+            text.to_string()
+        }
+    }
+
+    pub fn bold(self, text: &str) -> String {
+        self.with(Style::new().bold(), text)
+    }
+    pub fn good(self, text: &str) -> String {
+        self.with(Style::new().fg_color(Some(AnsiColor::Green.into())), text)
+    }
+    pub fn warn(self, text: &str) -> String {
+        self.with(Style::new().fg_color(Some(AnsiColor::Yellow.into())), text)
+    }
+    pub fn bad(self, text: &str) -> String {
+        self.with(
+            Style::new().fg_color(Some(AnsiColor::Red.into())).bold(),
+            text,
+        )
+    }
+    pub fn alarm(self, text: &str) -> String {
+        self.with(Style::new().fg_color(Some(AnsiColor::Magenta.into())), text)
+    }
+    pub fn dim(self, text: &str) -> String {
+        self.with(Style::new().dimmed(), text)
+    }
+}
 
 /// Seconds as a compact duration: `45s`, `10m`, `1h30m`, `12.5s`.
 pub fn human_secs(s: f64) -> String {
@@ -39,13 +87,13 @@ pub fn grouped(n: u64) -> String {
 }
 
 /// The terminal summary of a run.
-pub fn render(sum: &Summary) -> String {
+pub fn render(sum: &Summary, paint: Paint) -> String {
     let mut o = String::new();
     let r = &sum.requests;
     let _ = writeln!(
         o,
         "{}  seed {}  {} simulated{}",
-        sum.scenario,
+        paint.bold(&sum.scenario),
         sum.seed,
         human_secs(sum.duration_s),
         if sum.warmup_s > 0.0 {
@@ -62,7 +110,7 @@ pub fn render(sum: &Summary) -> String {
         "  requests      {} issued, {} succeeded, availability {}",
         grouped(r.total),
         grouped(r.succeeded),
-        avail
+        paint.bold(&avail)
     );
     let d = &r.dropped;
     let reasons: Vec<String> = d
@@ -74,7 +122,11 @@ pub fn render(sum: &Summary) -> String {
     let _ = writeln!(
         o,
         "  dropped       {}{}",
-        grouped(d.total),
+        if d.total > 0 {
+            paint.bad(&grouped(d.total))
+        } else {
+            paint.good("0")
+        },
         if reasons.is_empty() {
             String::new()
         } else {
@@ -125,15 +177,24 @@ pub fn render(sum: &Summary) -> String {
             continue;
         }
         let detected = rel(f.detected_s).unwrap_or_else(|| "never".into());
+        let alarm = match (&f.alarm, f.time_to_detect_s) {
+            (Some(name), Some(t)) => {
+                format!(", alarm {} +{}", paint.alarm(name), human_secs(t))
+            }
+            _ if !sum.alarms.is_empty() => format!(", {}", paint.warn("no alarm")),
+            _ => String::new(),
+        };
         let verdict = match (f.verdict, f.failover_latency_s) {
-            ("masked", _) => "masked (success ratio never below threshold)".to_string(),
-            ("recovered", Some(l)) => format!("failover latency {}", human_secs(l)),
+            ("masked", _) => paint.good("masked (success ratio never below threshold)"),
+            ("recovered", Some(l)) => {
+                format!("failover latency {}", paint.warn(&human_secs(l)))
+            }
             ("no_traffic", _) => "no verdict (no request completed)".to_string(),
-            _ => "not recovered by the end".to_string(),
+            _ => paint.bad("not recovered by the end"),
         };
         let _ = writeln!(
             o,
-            "detected {detected}, {verdict}, {} dropped",
+            "detected {detected}{alarm}, {verdict}, {} dropped",
             grouped(f.dropped)
         );
     }
@@ -196,6 +257,24 @@ pub fn render(sum: &Summary) -> String {
             a.instance_hours
         );
     }
+    for a in &sum.alarms {
+        let fired = match a.first_fired_s {
+            Some(t) => format!(
+                "fired {}x, first at {}, {} in alarm",
+                a.fired,
+                human_secs(t),
+                human_secs(a.alarm_s)
+            ),
+            None => "never fired".into(),
+        };
+        let _ = writeln!(
+            o,
+            "  alarm         {} ({}, {}): {fired}",
+            paint.alarm(&a.name),
+            a.condition,
+            a.rule
+        );
+    }
     let _ = writeln!(
         o,
         "  healthy       min {} targets, {:.0}s with none",
@@ -205,7 +284,7 @@ pub fn render(sum: &Summary) -> String {
         o,
         "  events        {} (hash {})",
         grouped(sum.events_processed),
-        sum.event_hash
+        paint.dim(&sum.event_hash)
     );
     o
 }
@@ -222,5 +301,18 @@ mod tests {
         assert_eq!(human_secs(5400.0), "1h30m");
         assert_eq!(grouped(1234567), "1,234,567");
         assert_eq!(grouped(999), "999");
+    }
+
+    #[test]
+    fn colour_only_on_a_terminal_and_never_with_no_color() {
+        use std::ffi::OsStr;
+        assert!(Paint::new(true, None).on);
+        assert!(!Paint::new(false, None).on);
+        assert!(!Paint::new(true, Some(OsStr::new("1"))).on);
+        // An empty NO_COLOR does not count (no-color.org).
+        assert!(Paint::new(true, Some(OsStr::new(""))).on);
+        let p = Paint { on: true };
+        assert_eq!(p.good("ok"), "\u{1b}[32mok\u{1b}[0m");
+        assert_eq!(Paint::default().bad("x"), "x");
     }
 }
