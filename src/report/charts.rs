@@ -608,7 +608,7 @@ fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     chart: &Chart,
     ctx: &Ctx,
-) -> Result<Vec<Mark>, String> {
+) -> Result<(Vec<Mark>, Vec<AxisPx>), String> {
     root.fill(&WHITE).map_err(err)?;
     let root = root
         .titled(
@@ -618,6 +618,7 @@ fn draw<DB: DrawingBackend>(
         .map_err(err)?;
     let areas = root.split_evenly((chart.panels.len(), 1));
     let mut recorded = Vec::new();
+    let mut axes = Vec::new();
     let x_end = ctx.x(ctx.end_s);
     for (panel, area) in chart.panels.iter().zip(&areas) {
         let mut c = ChartBuilder::on(area)
@@ -649,6 +650,10 @@ fn draw<DB: DrawingBackend>(
             .draw()
             .map_err(err)?;
         let (y0, y1) = (panel.y.start, panel.y.end);
+        axes.push((
+            c.backend_coord(&(0.0, y0)).0,
+            c.backend_coord(&(x_end, y0)).0,
+        ));
         // Fault windows first, under everything.
         for (i, &(a, b)) in ctx.windows.iter().enumerate() {
             let r = c
@@ -755,8 +760,11 @@ fn draw<DB: DrawingBackend>(
             .map_err(err)?;
     }
     root.present().map_err(err)?;
-    Ok(recorded)
+    Ok((recorded, axes))
 }
+
+/// Pixel columns of simulated time 0 and of the end of the run.
+pub type AxisPx = (i32, i32);
 
 /// A drawn chart: its SVG text and where its marks went.
 pub struct Drawn {
@@ -765,6 +773,9 @@ pub struct Drawn {
     pub svg: String,
     /// Marks of every panel, in drawing order.
     pub marks: Vec<Mark>,
+    /// Per panel, the pixel columns of simulated time 0 and of the run's
+    /// end: where a time lands is linear between them.
+    pub axes_px: Vec<AxisPx>,
 }
 
 /// Draws every chart of a run as SVG.
@@ -780,7 +791,7 @@ pub fn draw_all(
         .into_iter()
         .map(|chart| {
             let mut svg = String::new();
-            let marks = {
+            let (marks, axes_px) = {
                 let root = SVGBackend::with_string(&mut svg, size(&chart)).into_drawing_area();
                 draw(&root, &chart, &ctx)?
             };
@@ -789,6 +800,7 @@ pub fn draw_all(
                 title: chart.title,
                 svg,
                 marks,
+                axes_px,
             })
         })
         .collect()

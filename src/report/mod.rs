@@ -88,6 +88,8 @@ pub struct RunResult {
     pub summary: Summary,
     pub output: RunOutput,
     pub timeline: Vec<timeline::Entry>,
+    /// The charts as drawn (their SVG is in the run's folder too).
+    pub charts: Vec<charts::Drawn>,
     pub files: RunFiles,
 }
 
@@ -246,6 +248,7 @@ pub fn run_to_dir(
         summary,
         output,
         timeline: entries,
+        charts: drawn,
         files,
     })
 }
