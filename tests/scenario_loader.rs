@@ -2271,3 +2271,136 @@ fn instance_faults_name_the_initial_fleet_of_a_group() {
     assert_eq!(s.instance_name(3), "c-1");
     assert_eq!(s.instance_id(2, 0), 3);
 }
+
+#[test]
+fn monitoring_alarms_resolve_in_both_styles() {
+    use failover_sim::scenario::{AlarmMetric, Cmp, MissingData, Rule, Statistic};
+    let s = load(
+        "monitoring:\n  scrape_interval: 15s\n  alarms:\n    - { name: errs, metric: success_ratio, threshold: \"< 99.5%\", period: 5m, evaluation_periods: 3, datapoints_to_alarm: 2, treat_missing_data: breaching }\n    - { name: slow, metric: latency, statistic: p90, threshold: \">= 250ms\", for: 2m, range: 5m }\n",
+    )
+    .unwrap();
+    let m = &s.monitoring;
+    assert_eq!(m.scrape_interval, 15 * S);
+    assert_eq!(m.evaluation_interval, MIN, "Prometheus' default");
+    let a = &m.alarms[0];
+    assert_eq!(
+        (a.metric, a.cmp, a.threshold),
+        (AlarmMetric::SuccessRatio, Cmp::Lt, 0.995)
+    );
+    assert_eq!(
+        a.rule,
+        Rule::CloudWatch {
+            period: 5 * MIN,
+            evaluation_periods: 3,
+            datapoints: 2,
+            missing: MissingData::Breaching
+        }
+    );
+    let b = &m.alarms[1];
+    assert_eq!(b.statistic, Statistic::Percentile(90));
+    assert_eq!((b.cmp, b.threshold), (Cmp::Ge, 0.25));
+    assert_eq!(
+        b.rule,
+        Rule::Prometheus {
+            range: 5 * MIN,
+            for_: 2 * MIN
+        }
+    );
+    assert_eq!(b.condition(), "latency p90 >= 250ms");
+    // Defaults: one period of 60 s, datapoints = evaluation periods.
+    let s =
+        load("monitoring: { alarms: [ { name: h, metric: healthy_hosts, threshold: '< 4' } ] }\n")
+            .unwrap();
+    let h = &s.monitoring.alarms[0];
+    assert_eq!(h.statistic, Statistic::Minimum);
+    assert_eq!(
+        h.rule,
+        Rule::CloudWatch {
+            period: MIN,
+            evaluation_periods: 1,
+            datapoints: 1,
+            missing: MissingData::Missing
+        }
+    );
+    // Without a block: no alarms, the Prometheus default scrape interval.
+    let s = load("name: x\n").unwrap();
+    assert!(s.monitoring.alarms.is_empty());
+    assert_eq!(s.monitoring.scrape_interval, MIN);
+}
+
+#[test]
+fn monitoring_errors_name_the_key() {
+    let alarm = |body: &str| format!("monitoring:\n  alarms:\n    - {{ {body} }}\n");
+    let e = fails(&alarm("name: a, metric: sucess_ratio, threshold: '< 99%'"));
+    assert_eq!(e.key.as_deref(), Some("monitoring.alarms[0].metric"), "{e}");
+    assert!(e.message.contains("did you mean `success_ratio`"), "{e}");
+    let e = fails(&alarm("name: a, metric: success_ratio, threshold: 99%"));
+    assert!(
+        e.message
+            .contains("a comparison and a value, like \"< 99%\""),
+        "{e}"
+    );
+    let e = fails(&alarm(
+        "name: a, metric: success_ratio, threshold: '< 120%'",
+    ));
+    assert!(e.message.contains("from 0% to 100%"), "{e}");
+    let e = fails(&alarm("name: a, metric: latency, threshold: '> fast'"));
+    assert_eq!(
+        e.key.as_deref(),
+        Some("monitoring.alarms[0].threshold"),
+        "{e}"
+    );
+    let e = fails(&alarm(
+        "name: a, metric: success_ratio, threshold: '< 99%', period: 45s",
+    ));
+    assert!(
+        e.message.contains("10s, 20s, 30s or a multiple of 60s"),
+        "{e}"
+    );
+    let e = fails(&alarm(
+        "name: a, metric: success_ratio, threshold: '< 99%', evaluation_periods: 2, datapoints_to_alarm: 3",
+    ));
+    assert_eq!(
+        e.key.as_deref(),
+        Some("monitoring.alarms[0].datapoints_to_alarm"),
+        "{e}"
+    );
+    let e = fails(&alarm(
+        "name: a, metric: success_ratio, threshold: '< 99%', period: 1m, for: 2m",
+    ));
+    assert!(e.message.contains("one style"), "{e}");
+    let e = fails(&alarm(
+        "name: a, metric: cpu, statistic: p99, threshold: '> 80%'",
+    ));
+    assert!(
+        e.message.contains("applies to latency and healthy_hosts"),
+        "{e}"
+    );
+    let e = fails(&alarm("name: a, metric: errors, az: a, threshold: '> 1'"));
+    assert!(e.message.contains("healthy_hosts metric only"), "{e}");
+    let e = fails(&alarm(
+        "name: a, metric: healthy_hosts, az: z, threshold: '< 1'",
+    ));
+    assert_eq!(e.key.as_deref(), Some("monitoring.alarms[0].az"), "{e}");
+    let e = fails(&alarm("metric: errors, threshold: '> 1'"));
+    assert!(e.message.contains("needs a `name`"), "{e}");
+    let e = fails(
+        "monitoring:\n  alarms:\n    - { name: a, metric: errors, threshold: '> 1' }\n    - { name: a, metric: errors, threshold: '> 2' }\n",
+    );
+    assert_at(
+        &e,
+        4,
+        15,
+        "monitoring.alarms[1].name",
+        "two alarms are named",
+    );
+    let e = fails("metrics: { bucket: 2s }\nmonitoring: { scrape_interval: 15s }\n");
+    assert!(e.message.contains("multiple of metrics.bucket (2s)"), "{e}");
+    let e = fails(&alarm(
+        "name: a, metric: errors, threshold: '> 1', evaluation_period: 3",
+    ));
+    assert!(
+        e.message.contains("did you mean `evaluation_periods`"),
+        "{e}"
+    );
+}
