@@ -176,10 +176,12 @@ fn run(args: RunArgs) -> Result<(), String> {
     );
     let wall = started.elapsed().as_secs_f64();
     print!("{}", text::render(&run.summary, paint));
+    let sim_wall = run.simulation.as_secs_f64();
     println!(
-        "  wall time     {:.2} s ({:.1} M events/s)",
+        "  wall time     {:.2} s (simulation {:.2} s, {:.1} M events/s)",
         wall,
-        run.output.events_processed as f64 / wall / 1e6
+        sim_wall,
+        run.output.events_processed as f64 / sim_wall / 1e6
     );
     let files = &run.files;
     println!(

@@ -90,6 +90,8 @@ pub struct RunResult {
     pub timeline: Vec<timeline::Entry>,
     /// The charts as drawn (their SVG is in the run's folder too).
     pub charts: Vec<charts::Drawn>,
+    /// Wall time of the simulation alone (not of the files).
+    pub simulation: std::time::Duration,
     pub files: RunFiles,
 }
 
@@ -191,7 +193,9 @@ pub fn run_to_dir(
         None => (None, None),
     };
 
+    let clock = std::time::Instant::now();
     let output = simulate_with_progress(s, Box::new(Tee(sinks)), trace_out, progress);
+    let simulation = clock.elapsed();
 
     if let Some(e) = csv_error.borrow().as_ref() {
         return Err(out_err(&ts_stage.tmp, e));
@@ -249,6 +253,7 @@ pub fn run_to_dir(
         output,
         timeline: entries,
         charts: drawn,
+        simulation,
         files,
     })
 }
