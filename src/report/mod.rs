@@ -2,6 +2,7 @@
 //! `events.jsonl` trace, and the short terminal summary. Reads metrics and
 //! the scenario, never the actors.
 
+pub mod diagram;
 pub mod font;
 pub mod summary;
 pub mod text;
