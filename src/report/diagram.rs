@@ -492,17 +492,30 @@ impl Sketch {
             });
         }
         if let Some(db) = &s.database {
-            let mut note = format!(
-                "{}, {} replication, endpoint {}; failover: detect {} + promote {}",
-                db.mode.name(),
-                db.replication.name(),
-                match db.endpoint {
-                    Endpoint::Dns => format!("dns (TTL {})", fd(db.dns_ttl)),
-                    Endpoint::Proxy => "proxy".to_string(),
-                },
-                fd(db.detection),
-                fd(db.promotion),
-            );
+            let endpoint = match db.endpoint {
+                Endpoint::Dns => format!("dns (TTL {})", fd(db.dns_ttl)),
+                Endpoint::Proxy => "proxy".to_string(),
+            };
+            let mut note = if db.mode == DbMode::Single {
+                format!(
+                    "single, endpoint {endpoint}; no standby: a failed primary is down until repaired"
+                )
+            } else if db.standbys() == 0 {
+                format!(
+                    "{}, endpoint {endpoint}; no replica: a failed primary is recreated, detect {} + recreate {}",
+                    db.mode.name(),
+                    fd(db.detection),
+                    fd(db.promotion),
+                )
+            } else {
+                format!(
+                    "{}, {} replication, endpoint {endpoint}; failover: detect {} + promote {}",
+                    db.mode.name(),
+                    db.replication.name(),
+                    fd(db.detection),
+                    fd(db.promotion),
+                )
+            };
             if db.reads == Reads::Replicas {
                 note += "; reads on replicas";
             }
@@ -1671,6 +1684,14 @@ mod tests {
             "{text}"
         );
 
+        let single = ascii(&scenario("database: {mode: single, read_replicas: 1}"));
+        assert!(
+            single.contains("single, endpoint dns (TTL 1m); no standby"),
+            "{single}"
+        );
+        assert!(single.contains("db read replica"), "{single}");
+        let alone = ascii(&scenario("database: {mode: aurora, read_replicas: 0}"));
+        assert!(alone.contains("recreate 10m"), "{alone}");
         let dns = ascii(&scenario("database: {mode: aurora, read_replicas: 2}"));
         assert!(dns.contains("endpoint dns (TTL 5s)"), "{dns}");
         assert_eq!(dns.matches("aurora replica").count(), 2, "{dns}");
