@@ -31,6 +31,8 @@ enum Command {
     Validate(ScenarioArgs),
     /// Measure simulation speed: events/s, simulated requests/s, peak memory.
     Bench(BenchArgs),
+    /// Draw the architecture of a scenario: ASCII in the terminal, SVG file, or Graphviz DOT.
+    Diagram(DiagramArgs),
 }
 
 #[derive(Args)]
@@ -118,6 +120,26 @@ struct BenchArgs {
     set: Vec<String>,
 }
 
+#[derive(Args)]
+struct DiagramArgs {
+    #[command(flatten)]
+    scenario: ScenarioArgs,
+    /// ascii: print the sketch and write OUT/<scenario name>/diagram.svg;
+    /// svg or dot: print that document.
+    #[arg(long, value_enum, default_value_t = DiagramFormat::Ascii)]
+    format: DiagramFormat,
+    /// Folder for diagram.svg (with --format ascii), in OUT/<scenario name>/.
+    #[arg(long, default_value = "output")]
+    out: PathBuf,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DiagramFormat {
+    Ascii,
+    Svg,
+    Dot,
+}
+
 /// The az-outage scenario shipped with the binary, so `sim bench` works anywhere.
 const AZ_OUTAGE: &str = include_str!("../scenarios/az-outage.yaml");
 
@@ -127,6 +149,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Validate(args) => validate(args),
         Command::Bench(args) => bench(args),
+        Command::Diagram(args) => diagram(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -329,6 +352,34 @@ fn bench(args: BenchArgs) -> Result<(), String> {
     match peak_rss_mib() {
         Some(m) => println!("  peak memory (RSS)   {m:.1} MiB"),
         None => println!("  peak memory (RSS)   unavailable on this platform"),
+    }
+    Ok(())
+}
+
+fn diagram(args: DiagramArgs) -> Result<(), String> {
+    use failover_sim::report::diagram as draw;
+    let s = load(&args.scenario.file, &args.scenario.set)?;
+    match args.format {
+        DiagramFormat::Svg => print!("{}", draw::svg(&s)),
+        DiagramFormat::Dot => print!("{}", draw::dot(&s)),
+        DiagramFormat::Ascii => {
+            let out = &args.out;
+            if out.exists() && !out.is_dir() {
+                return Err(format!(
+                    "{}: --out must be a folder, and this is a file",
+                    out.display()
+                ));
+            }
+            let dir = out.join(&s.name);
+            let path = dir.join("diagram.svg");
+            let tmp = dir.join(".diagram.svg.tmp");
+            std::fs::create_dir_all(&dir)
+                .and_then(|()| std::fs::write(&tmp, draw::svg(&s)))
+                .and_then(|()| std::fs::rename(&tmp, &path))
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            print!("{}", draw::ascii(&s));
+            println!("wrote {}", path.display());
+        }
     }
     Ok(())
 }

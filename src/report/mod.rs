@@ -1,8 +1,10 @@
 //! Everything a run writes: `summary.json`, `timeseries.csv`, the optional
-//! `events.jsonl` trace, and the short terminal summary. Reads metrics and
-//! the scenario, never the actors.
+//! `events.jsonl` trace, `timeline.txt`, the charts, `report.html`, the
+//! OpenMetrics export, the architecture diagram and the short terminal
+//! summary. Reads metrics and the scenario, never the actors.
 
 pub mod charts;
+pub mod diagram;
 pub mod font;
 pub mod html;
 pub mod openmetrics;
@@ -226,7 +228,7 @@ pub fn run_to_dir(
             .map_err(|e| out_err(&dir, e))?;
         chart_paths.extend(pngs);
     }
-    let page = html::page(s, &summary, &drawn, &entries, "");
+    let page = html::page(s, &summary, &drawn, &entries, &diagram::svg(s));
     let report_path = write_file(dir.join("report.html"), page.as_bytes())?;
 
     let metrics_path = match (&opts.metrics_out, export) {
