@@ -730,7 +730,7 @@ fn draw<DB: DrawingBackend>(
                 if !labelled.contains(kind) {
                     labelled.push(kind);
                     let name = match *kind {
-                        "detected" => "LB detects",
+                        "detected" => "detected",
                         "recovered" => "recovered",
                         "capacity_restored" => "capacity restored",
                         _ => "alarm fires",

@@ -180,7 +180,7 @@ pub fn page(
         o.push_str(&c.svg);
         let _ = writeln!(
             o,
-            "<figcaption>{} ({}.svg). Red: fault windows; orange: the load balancer detects; green: recovered; cyan: capacity restored; purple: an alarm fires.</figcaption></figure>",
+            "<figcaption>{} ({}.svg). Red: fault windows; orange: first component notices (load balancer, database, group); green: recovered; cyan: capacity restored; purple: an alarm fires.</figcaption></figure>",
             esc(&c.title),
             c.stem
         );
