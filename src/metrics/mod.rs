@@ -131,6 +131,37 @@ impl Counts {
     pub fn dropped_total(&self) -> u64 {
         self.dropped.iter().sum()
     }
+
+    /// Adds `o`'s counts to these.
+    pub fn add(&mut self, o: &Counts) {
+        self.issued += o.issued;
+        self.succeeded += o.succeeded;
+        for (a, b) in self.dropped.iter_mut().zip(&o.dropped) {
+            *a += b;
+        }
+    }
+}
+
+impl TierCounts {
+    /// Adds `o`'s counts to these.
+    pub fn add(&mut self, o: &TierCounts) {
+        self.db_calls += o.db_calls;
+        self.db_calls_failed += o.db_calls_failed;
+        self.db_write_errors += o.db_write_errors;
+        self.db_queries += o.db_queries;
+        self.cache_hits += o.cache_hits;
+        self.cache_misses += o.cache_misses;
+        self.sessions_lost += o.sessions_lost;
+    }
+}
+
+impl ClientCounts {
+    /// Adds `o`'s counts to these.
+    pub fn add(&mut self, o: &ClientCounts) {
+        self.attempts += o.attempts;
+        self.retries += o.retries;
+        self.retries_refused += o.retries_refused;
+    }
 }
 
 /// What the clients did besides issuing requests.

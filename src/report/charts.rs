@@ -68,22 +68,9 @@ impl Series {
 fn merge(a: &Row, b: &Row) -> Row {
     let mut r = b.clone();
     r.start = a.start;
-    r.counts.issued += a.counts.issued;
-    r.counts.succeeded += a.counts.succeeded;
-    for (x, y) in r.counts.dropped.iter_mut().zip(&a.counts.dropped) {
-        *x += y;
-    }
-    let t = &mut r.tier;
-    t.db_calls += a.tier.db_calls;
-    t.db_calls_failed += a.tier.db_calls_failed;
-    t.db_write_errors += a.tier.db_write_errors;
-    t.db_queries += a.tier.db_queries;
-    t.cache_hits += a.tier.cache_hits;
-    t.cache_misses += a.tier.cache_misses;
-    t.sessions_lost += a.tier.sessions_lost;
-    r.client.attempts += a.client.attempts;
-    r.client.retries += a.client.retries;
-    r.client.retries_refused += a.client.retries_refused;
+    r.counts.add(&a.counts);
+    r.tier.add(&a.tier);
+    r.client.add(&a.client);
     let max = |x: Option<f64>, y: Option<f64>| match (x, y) {
         (Some(x), Some(y)) => Some(x.max(y)),
         (x, y) => x.or(y),

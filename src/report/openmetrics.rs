@@ -16,22 +16,16 @@ use std::rc::Rc;
 use hdrhistogram::Histogram;
 
 use crate::engine::{SimTime, as_secs_f64};
-use crate::metrics::{AlarmOutcome, DropReason, Row, RowSink};
+use crate::metrics::{AlarmOutcome, ClientCounts, Counts, DropReason, Row, RowSink, TierCounts};
 use crate::scenario::Scenario;
 
 /// One scrape: cumulative counters and the gauges of the moment.
 #[derive(Debug, Clone, Default)]
 struct Scrape {
     at: SimTime,
-    issued: u64,
-    succeeded: u64,
-    dropped: [u64; DropReason::ALL.len()],
-    attempts: u64,
-    retries: u64,
-    db_calls: u64,
-    db_failed: u64,
-    cache_hits: u64,
-    cache_misses: u64,
+    counts: Counts,
+    tier: TierCounts,
+    client: ClientCounts,
     healthy: Vec<u32>,
     /// Over the scrape interval.
     success_ratio: Option<f64>,
@@ -99,17 +93,9 @@ impl Export {
 
     fn row(&mut self, row: &Row) {
         let t = &mut self.total;
-        t.issued += row.counts.issued;
-        t.succeeded += row.counts.succeeded;
-        for (a, b) in t.dropped.iter_mut().zip(&row.counts.dropped) {
-            *a += b;
-        }
-        t.attempts += row.client.attempts;
-        t.retries += row.client.retries;
-        t.db_calls += row.tier.db_calls;
-        t.db_failed += row.tier.db_calls_failed;
-        t.cache_hits += row.tier.cache_hits;
-        t.cache_misses += row.tier.cache_misses;
+        t.counts.add(&row.counts);
+        t.tier.add(&row.tier);
+        t.client.add(&row.client);
         t.healthy.clone_from(&row.healthy);
         t.desired = row.fleet.desired;
         t.in_service = row.fleet.in_service;
@@ -191,7 +177,7 @@ impl Export {
             "counter",
             None,
             "Requests issued by the clients (warm-up included).",
-            one(counter(&|s| s.issued)),
+            one(counter(&|s| s.counts.issued)),
         );
         family(
             &mut o,
@@ -199,7 +185,7 @@ impl Export {
             "counter",
             None,
             "Requests that succeeded.",
-            one(counter(&|s| s.succeeded)),
+            one(counter(&|s| s.counts.succeeded)),
         );
         family(
             &mut o,
@@ -213,7 +199,7 @@ impl Export {
                     let i = *r as usize;
                     (
                         format!("{base},reason=\"{}\"", r.name()),
-                        counter(&|s| s.dropped[i]),
+                        counter(&|s| s.counts.dropped[i]),
                     )
                 })
                 .collect(),
@@ -224,7 +210,7 @@ impl Export {
             "counter",
             None,
             "Attempts sent to the load balancer, retries included.",
-            one(counter(&|s| s.attempts)),
+            one(counter(&|s| s.client.attempts)),
         );
         family(
             &mut o,
@@ -232,7 +218,7 @@ impl Export {
             "counter",
             None,
             "Retry attempts.",
-            one(counter(&|s| s.retries)),
+            one(counter(&|s| s.client.retries)),
         );
         if self.database {
             family(
@@ -241,7 +227,7 @@ impl Export {
                 "counter",
                 None,
                 "Calls from the app to the database.",
-                one(counter(&|s| s.db_calls)),
+                one(counter(&|s| s.tier.db_calls)),
             );
             family(
                 &mut o,
@@ -249,7 +235,7 @@ impl Export {
                 "counter",
                 None,
                 "App calls to the database that failed.",
-                one(counter(&|s| s.db_failed)),
+                one(counter(&|s| s.tier.db_calls_failed)),
             );
         }
         if self.cache {
@@ -259,7 +245,7 @@ impl Export {
                 "counter",
                 None,
                 "Cache hits.",
-                one(counter(&|s| s.cache_hits)),
+                one(counter(&|s| s.tier.cache_hits)),
             );
             family(
                 &mut o,
@@ -267,7 +253,7 @@ impl Export {
                 "counter",
                 None,
                 "Cache misses.",
-                one(counter(&|s| s.cache_misses)),
+                one(counter(&|s| s.tier.cache_misses)),
             );
         }
         family(

@@ -107,6 +107,14 @@ fn asg_reason(reason: &str) -> &str {
     }
 }
 
+fn store_kind(store: &str) -> &'static str {
+    if store == "cache" {
+        "cache"
+    } else {
+        "session_store"
+    }
+}
+
 fn from_event(s: &Scenario, sum: &Summary, at: SimTime, e: &TraceEvent) -> Option<Entry> {
     let hc = &s.load_balancer.health_check;
     let fault_name = |i: usize| {
@@ -201,11 +209,7 @@ fn from_event(s: &Scenario, sum: &Summary, at: SimTime, e: &TraceEvent) -> Optio
         ),
         TraceEvent::StoreNode { store, node, up } => Entry::new(
             at,
-            if *store == "cache" {
-                "cache"
-            } else {
-                "session_store"
-            },
+            store_kind(store),
             format!(
                 "{} node {node} {}",
                 store.replace('_', " "),
@@ -214,11 +218,7 @@ fn from_event(s: &Scenario, sum: &Summary, at: SimTime, e: &TraceEvent) -> Optio
         ),
         TraceEvent::StoreFailover { store, node } => Entry::new(
             at,
-            if *store == "cache" {
-                "cache"
-            } else {
-                "session_store"
-            },
+            store_kind(store),
             format!(
                 "{} replica {node} is promoted to primary",
                 store.replace('_', " ")
