@@ -607,3 +607,110 @@ fn every_output_is_byte_identical_for_the_same_seed() {
         fs::read(b.path().join("m.om")).unwrap()
     );
 }
+
+#[test]
+fn an_alarm_is_credited_only_for_what_it_saw_after_the_fault_started() {
+    // `requests > 0` breaches every period: it fires at 1:00, the end of
+    // the first period, and stays in ALARM. A fault starting at 1:00 must
+    // not be "detected" by it: that datapoint ended when the fault began.
+    let s = load(
+        "scenarios/instance-failure.yaml",
+        &[
+            "faults[0].at=1m",
+            "monitoring.alarms=[{name: busy, metric: requests, threshold: '> 0', period: 1m}]",
+        ],
+    );
+    let out = failover_sim::model::simulate(&s, Box::new(failover_sim::metrics::NullSink), None);
+    let sum = failover_sim::Summary::new(&s, &out);
+    assert_eq!(sum.alarms[0].first_fired_s, Some(60.0));
+    assert_eq!(sum.faults[0].time_to_detect_s, None);
+    // A fault without an end lasts to the end of the run: an alarm that
+    // needs 15 periods of fewer hosts still detects the AZ that never
+    // comes back, and the chart shades it to the end.
+    let s = load(
+        "scenarios/az-outage.yaml",
+        &[
+            "faults=[{at: 10m, kind: az_outage, az: a}]",
+            "monitoring.alarms=[{name: slow, metric: healthy_hosts, threshold: '< 6', period: 1m, evaluation_periods: 15}]",
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let run = report::run_to_dir(&s, dir.path(), &RunOptions::default(), None).unwrap();
+    let f = &run.summary.faults[0];
+    assert_eq!((f.alarm_s, f.time_to_detect_s), (Some(1500.0), Some(900.0)));
+    let chart = run.charts.iter().find(|c| c.stem == "success").unwrap();
+    let window = chart.marks.iter().find(|m| m.kind == "fault").unwrap();
+    assert_eq!(window.end_s, Some(2700.0));
+}
+
+#[test]
+fn the_export_ends_with_the_last_partial_interval_and_a_bad_path_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("m.om");
+    let o = sim()
+        .args([
+            "run",
+            "scenarios/az-outage.yaml",
+            "--quiet",
+            "--set",
+            "duration=90s",
+            "--set",
+            "warmup=0s",
+        ])
+        .args([
+            "--set",
+            "faults=[]",
+            "--set",
+            "monitoring.scrape_interval=1m",
+        ])
+        .arg("--out")
+        .arg(dir.path())
+        .arg("--metrics-out")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = fs::read_to_string(&file).unwrap();
+    check_openmetrics(&text);
+    let totals: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("sim_requests_total"))
+        .collect();
+    assert_eq!(totals.len(), 2, "at 60 s and at the end, 90 s: {totals:?}");
+    assert!(totals[1].ends_with(" 90.000"));
+    let summary: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(dir.path().join("az-outage/summary.json")).unwrap(),
+    )
+    .unwrap();
+    let last: u64 = totals[1].split(' ').nth(1).unwrap().parse().unwrap();
+    // Warm-up is 0 here: every request issued is in the summary's total.
+    assert_eq!(last, summary["requests"]["total"].as_u64().unwrap());
+
+    // A path that cannot be written fails before the run: exit 2, the
+    // path named, no run folder, no temporary file.
+    let fresh = tempfile::tempdir().unwrap();
+    let o = sim()
+        .args([
+            "run",
+            "scenarios/az-outage.yaml",
+            "--set",
+            "duration=1m",
+            "--set",
+            "warmup=0s",
+            "--set",
+            "faults=[]",
+        ])
+        .arg("--out")
+        .arg(fresh.path())
+        .arg("--metrics-out")
+        .arg(fresh.path().join("missing/m.om"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("missing/m.om:"), "{err}");
+    let left: Vec<_> = fs::read_dir(fresh.path().join("az-outage"))
+        .map(|d| d.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}

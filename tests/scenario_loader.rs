@@ -2404,3 +2404,34 @@ fn monitoring_errors_name_the_key() {
         "{e}"
     );
 }
+
+#[test]
+fn monitoring_defaults_follow_the_bucket_and_the_evaluation_interval() {
+    use failover_sim::scenario::Rule;
+    // A Prometheus rule's range defaults to one evaluation interval.
+    let s = load("monitoring:\n  evaluation_interval: 10s\n  alarms: [ { name: p, metric: errors, threshold: '> 0', for: 30s } ]\n").unwrap();
+    assert_eq!(
+        s.monitoring.alarms[0].rule,
+        Rule::Prometheus {
+            range: 10 * S,
+            for_: 30 * S
+        }
+    );
+    // Defaults that are not a multiple of the bucket round up to one.
+    let s = load("metrics: { bucket: 7s }\n").unwrap();
+    assert_eq!(s.monitoring.scrape_interval, 63 * S);
+    assert_eq!(s.monitoring.evaluation_interval, 63 * S);
+    // A window the run never reaches, or one kept in too many slices.
+    let e = fails(
+        "duration: 10m\nmonitoring: { alarms: [ { name: p, metric: errors, threshold: '> 0', range: 1h } ] }\n",
+    );
+    assert!(e.message.contains("longer than the run"), "{e}");
+    let e = fails(
+        "duration: 2h\nmonitoring: { evaluation_interval: 7s, alarms: [ { name: p, metric: errors, threshold: '> 0', range: 1h } ] }\n",
+    );
+    assert_eq!(e.key.as_deref(), Some("monitoring.alarms[0].range"), "{e}");
+    assert!(e.message.contains("slices"), "{e}");
+    // AZ names end up in charts, SVG and terminals: no control characters.
+    let e = fails("azs: [a, \"b\\u0007\"]\n");
+    assert!(e.message.contains("control characters"), "{e}");
+}

@@ -5,8 +5,10 @@
 //! a period, so an alarm notices a fault no sooner than its rule allows:
 //! that delay is the *time to detect*.
 //!
-//! Memory is bounded by the longest alarm window (rows are kept for that
-//! long only), plus the alarm's datapoints and state changes.
+//! Memory per alarm is bounded by its window: rows are summed in steps of
+//! gcd(window, evaluation interval), and only a window's worth of steps is
+//! kept (the loader caps their number), plus its first datapoints and its
+//! state changes.
 
 use std::collections::VecDeque;
 
@@ -17,7 +19,7 @@ use crate::engine::{NANOS_PER_MICRO, NANOS_PER_SEC, SimTime};
 use crate::scenario::{Alarm, AlarmMetric, MissingData, Monitoring, Rule, Statistic};
 
 /// At most this many datapoints are kept per alarm for the charts.
-const MAX_DATAPOINTS: usize = 100_000;
+const MAX_DATAPOINTS: usize = 10_000;
 
 /// An alarm changed state.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -50,27 +52,92 @@ pub struct AlarmOutcome {
     pub firing_at_end: bool,
 }
 
-/// What a row contributes to alarms.
-#[derive(Debug, Clone)]
-struct RowStat {
+/// An alarm's metric summed over some rows: a step of its window.
+#[derive(Debug, Clone, Default)]
+struct Agg {
     issued: u64,
     succeeded: u64,
     dropped: u64,
     retries: u64,
     db_errors: u64,
-    /// Healthy targets at the row's end, per AZ.
-    healthy: Vec<u32>,
-    cpu: Option<f64>,
-    /// Latency of the row's successes (only with a latency alarm).
+    /// Healthy targets (the alarm's AZ, or all) at each row's end.
+    healthy_min: Option<u32>,
+    healthy_max: u32,
+    healthy_sum: u64,
+    rows: u32,
+    cpu_sum: f64,
+    cpu_rows: u32,
+    /// Latency of the successes (latency alarms only).
     hist: Option<Histogram<u64>>,
+}
+
+impl Agg {
+    fn add_row(&mut self, alarm: &Alarm, row: &Row, hist: &Histogram<u64>) {
+        self.issued += row.counts.issued;
+        self.succeeded += row.counts.succeeded;
+        self.dropped += row.counts.dropped_total();
+        self.retries += row.client.retries;
+        self.db_errors += row.tier.db_calls_failed;
+        let healthy = match alarm.az {
+            Some(az) => row.healthy[az],
+            None => row.healthy.iter().sum(),
+        };
+        self.healthy_min = Some(self.healthy_min.map_or(healthy, |m| m.min(healthy)));
+        self.healthy_max = self.healthy_max.max(healthy);
+        self.healthy_sum += u64::from(healthy);
+        self.rows += 1;
+        if let Some(c) = row.fleet.cpu {
+            self.cpu_sum += c;
+            self.cpu_rows += 1;
+        }
+        if alarm.metric == AlarmMetric::Latency {
+            self.add_hist(hist);
+        }
+    }
+
+    fn add_hist(&mut self, h: &Histogram<u64>) {
+        if h.is_empty() {
+            return;
+        }
+        match &mut self.hist {
+            None => self.hist = Some(h.clone()),
+            // Every latency histogram has the same bounds: adding cannot fail.
+            Some(m) => m.add(h).expect("latency histograms share their bounds"),
+        }
+    }
+
+    fn merge(&mut self, o: &Agg) {
+        self.issued += o.issued;
+        self.succeeded += o.succeeded;
+        self.dropped += o.dropped;
+        self.retries += o.retries;
+        self.db_errors += o.db_errors;
+        self.healthy_min = match (self.healthy_min, o.healthy_min) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.healthy_max = self.healthy_max.max(o.healthy_max);
+        self.healthy_sum += o.healthy_sum;
+        self.rows += o.rows;
+        self.cpu_sum += o.cpu_sum;
+        self.cpu_rows += o.cpu_rows;
+        if let Some(h) = &o.hist {
+            self.add_hist(h);
+        }
+    }
 }
 
 struct AlarmState {
     alarm: Alarm,
-    /// Rows a datapoint covers.
-    rows: usize,
-    /// Time between evaluations.
+    /// The window a datapoint covers, and the time between evaluations.
+    window: SimTime,
     stride: SimTime,
+    /// Rows are summed in steps of gcd(window, stride); the last
+    /// `window / step` steps make a datapoint.
+    step: SimTime,
+    keep: usize,
+    current: Agg,
+    steps: VecDeque<Agg>,
     /// Last `evaluation_periods` breaches (CloudWatch).
     recent: VecDeque<bool>,
     /// Since when the condition holds (Prometheus).
@@ -84,9 +151,10 @@ struct AlarmState {
 pub struct Monitor {
     bucket: SimTime,
     alarms: Vec<AlarmState>,
-    window: VecDeque<RowStat>,
-    keep: usize,
-    latency: bool,
+}
+
+fn gcd(a: SimTime, b: SimTime) -> SimTime {
+    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 impl Monitor {
@@ -95,14 +163,21 @@ impl Monitor {
             .alarms
             .iter()
             .map(|a| {
-                let (span, stride) = match a.rule {
+                let (window, stride) = match a.rule {
                     Rule::CloudWatch { period, .. } => (period, period),
                     Rule::Prometheus { range, .. } => (range, m.evaluation_interval),
                 };
+                // Both are multiples of the bucket (the loader checks), so
+                // the step is too.
+                let step = gcd(window, stride).max(bucket);
                 AlarmState {
                     alarm: a.clone(),
-                    rows: (span / bucket).max(1) as usize,
+                    window,
                     stride,
+                    step,
+                    keep: (window / step).max(1) as usize,
+                    current: Agg::default(),
+                    steps: VecDeque::new(),
                     recent: VecDeque::new(),
                     pending_since: None,
                     firing: false,
@@ -111,48 +186,35 @@ impl Monitor {
                 }
             })
             .collect();
-        let keep = alarms.iter().map(|a| a.rows).max().unwrap_or(0);
-        let latency = m.alarms.iter().any(|a| a.metric == AlarmMetric::Latency);
-        Monitor {
-            bucket,
-            alarms,
-            window: VecDeque::with_capacity(keep),
-            keep,
-            latency,
-        }
+        Monitor { bucket, alarms }
     }
 
     /// Takes a closed row (and its latency histogram) and evaluates every
     /// alarm whose evaluation falls at the row's end.
     pub fn row(&mut self, row: &Row, hist: &Histogram<u64>) {
-        if self.alarms.is_empty() {
-            return;
-        }
         // A last, partial row (the run's end off the bucket grid) is no
         // full period for anyone.
         if row.end - row.start != self.bucket {
             return;
         }
-        if self.window.len() == self.keep {
-            self.window.pop_front();
-        }
-        self.window.push_back(RowStat {
-            issued: row.counts.issued,
-            succeeded: row.counts.succeeded,
-            dropped: row.counts.dropped_total(),
-            retries: row.client.retries,
-            db_errors: row.tier.db_calls_failed,
-            healthy: row.healthy.clone(),
-            cpu: row.fleet.cpu,
-            hist: self.latency.then(|| hist.clone()),
-        });
         let now = row.end;
         for a in &mut self.alarms {
-            if !now.is_multiple_of(a.stride) || (now / self.bucket) < a.rows as u64 {
+            a.current.add_row(&a.alarm, row, hist);
+            if !now.is_multiple_of(a.step) {
                 continue;
             }
-            let from = self.window.len().saturating_sub(a.rows);
-            let value = datapoint(&a.alarm, self.window.range(from..));
+            if a.steps.len() == a.keep {
+                a.steps.pop_front();
+            }
+            a.steps.push_back(std::mem::take(&mut a.current));
+            if !now.is_multiple_of(a.stride) || now < a.window {
+                continue;
+            }
+            let mut total = Agg::default();
+            for st in &a.steps {
+                total.merge(st);
+            }
+            let value = datapoint(&a.alarm, &total);
             a.evaluate(now, value);
         }
     }
@@ -220,55 +282,24 @@ impl AlarmState {
     }
 }
 
-/// The value of `alarm`'s metric over `rows`; `None` when there is no data.
-fn datapoint<'a>(alarm: &Alarm, rows: impl Iterator<Item = &'a RowStat> + Clone) -> Option<f64> {
-    let sum = |f: fn(&RowStat) -> u64| rows.clone().map(f).sum::<u64>();
+/// The value of `alarm`'s metric over a window; `None` without data.
+fn datapoint(alarm: &Alarm, w: &Agg) -> Option<f64> {
     let ratio = |num: u64, den: u64| (den > 0).then(|| num as f64 / den as f64);
     match alarm.metric {
-        AlarmMetric::SuccessRatio => {
-            let ok = sum(|r| r.succeeded);
-            ratio(ok, ok + sum(|r| r.dropped))
-        }
-        AlarmMetric::ErrorRatio => {
-            let bad = sum(|r| r.dropped);
-            ratio(bad, bad + sum(|r| r.succeeded))
-        }
-        AlarmMetric::Requests => Some(sum(|r| r.issued) as f64),
-        AlarmMetric::Errors => Some(sum(|r| r.dropped) as f64),
-        AlarmMetric::Retries => Some(sum(|r| r.retries) as f64),
-        AlarmMetric::DbErrors => Some(sum(|r| r.db_errors) as f64),
-        AlarmMetric::Cpu => {
-            let (n, total) = rows
-                .filter_map(|r| r.cpu)
-                .fold((0u32, 0.0), |(n, t), c| (n + 1, t + c));
-            (n > 0).then(|| total / f64::from(n))
-        }
-        AlarmMetric::HealthyHosts => {
-            let values: Vec<f64> = rows
-                .map(|r| match alarm.az {
-                    Some(az) => f64::from(r.healthy[az]),
-                    None => f64::from(r.healthy.iter().sum::<u32>()),
-                })
-                .collect();
-            let n = values.len() as f64;
-            match alarm.statistic {
-                Statistic::Maximum => values.into_iter().reduce(f64::max),
-                Statistic::Average => (n > 0.0).then(|| values.iter().sum::<f64>() / n),
-                _ => values.into_iter().reduce(f64::min),
-            }
-        }
+        AlarmMetric::SuccessRatio => ratio(w.succeeded, w.succeeded + w.dropped),
+        AlarmMetric::ErrorRatio => ratio(w.dropped, w.succeeded + w.dropped),
+        AlarmMetric::Requests => Some(w.issued as f64),
+        AlarmMetric::Errors => Some(w.dropped as f64),
+        AlarmMetric::Retries => Some(w.retries as f64),
+        AlarmMetric::DbErrors => Some(w.db_errors as f64),
+        AlarmMetric::Cpu => (w.cpu_rows > 0).then(|| w.cpu_sum / f64::from(w.cpu_rows)),
+        AlarmMetric::HealthyHosts => match alarm.statistic {
+            Statistic::Maximum => (w.rows > 0).then_some(f64::from(w.healthy_max)),
+            Statistic::Average => (w.rows > 0).then(|| w.healthy_sum as f64 / f64::from(w.rows)),
+            _ => w.healthy_min.map(f64::from),
+        },
         AlarmMetric::Latency => {
-            let mut merged: Option<Histogram<u64>> = None;
-            for r in rows {
-                if let Some(h) = &r.hist {
-                    match &mut merged {
-                        None => merged = Some(h.clone()),
-                        // Same bounds by construction: adding cannot fail.
-                        Some(m) => m.add(h).expect("row histograms share their bounds"),
-                    }
-                }
-            }
-            let h = merged.filter(|h| !h.is_empty())?;
+            let h = w.hist.as_ref().filter(|h| !h.is_empty())?;
             let us = match alarm.statistic {
                 Statistic::Average => h.mean(),
                 Statistic::Maximum => h.max() as f64,

@@ -193,12 +193,8 @@ impl Ctx {
         let mut windows = Vec::new();
         let mut marks = Vec::new();
         for (i, f) in sum.faults.iter().enumerate().filter(|(_, f)| f.started) {
-            let until = f
-                .end_s
-                .or(f.capacity_restored_s)
-                .or(f.recovered_s)
-                .unwrap_or(end_s)
-                .min(end_s);
+            // A fault without an end lasts to the end of the run.
+            let until = f.end_s.unwrap_or(end_s).min(end_s);
             windows.push((f.start_s, until.max(f.start_s)));
             if let Some(d) = f.detected_s {
                 marks.push(("detected", d, format!("#{i} detected")));

@@ -132,13 +132,21 @@ impl Staged {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let tmp = dest.with_file_name(format!(".{name}.tmp"));
-        let file = File::create(&tmp).map_err(|e| out_err(&tmp, e))?;
+        let file = File::create(&tmp).map_err(|e| out_err(&dest, e))?;
         Ok((Staged { tmp, dest }, file))
     }
 
     fn commit(self) -> Result<PathBuf, OutputError> {
         fs::rename(&self.tmp, &self.dest).map_err(|e| out_err(&self.dest, e))?;
-        Ok(self.dest)
+        Ok(self.dest.clone())
+    }
+}
+
+impl Drop for Staged {
+    /// A file never committed leaves no temporary behind (after a commit
+    /// the temporary name no longer exists and this does nothing).
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.tmp);
     }
 }
 
@@ -147,7 +155,7 @@ fn write_file(dest: PathBuf, bytes: &[u8]) -> Result<PathBuf, OutputError> {
     let (stage, mut file) = Staged::create(dest)?;
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
-        .map_err(|e| out_err(&stage.tmp, e))?;
+        .map_err(|e| out_err(&stage.dest, e))?;
     stage.commit()
 }
 
@@ -179,11 +187,16 @@ pub fn run_to_dir(
     let series = Rc::new(RefCell::new(charts::Series::default()));
     let mut sinks: Vec<Box<dyn RowSink>> =
         vec![Box::new(csv), Box::new(charts::SeriesSink(series.clone()))];
-    let export = opts.metrics_out.as_ref().map(|_| {
-        let e = Rc::new(RefCell::new(openmetrics::Export::new(s)));
-        sinks.push(Box::new(openmetrics::ExportSink(e.clone())));
-        e
-    });
+    // Opened before the run, so a bad path costs nothing.
+    let export = match &opts.metrics_out {
+        None => None,
+        Some(path) => {
+            let (stage, file) = Staged::create(path.clone())?;
+            let e = Rc::new(RefCell::new(openmetrics::Export::new(s)));
+            sinks.push(Box::new(openmetrics::ExportSink(e.clone())));
+            Some((stage, file, e))
+        }
+    };
     let trace_stage = if opts.trace {
         let (stage, file) = Staged::create(dir.join("events.jsonl"))?;
         Some((stage, Box::new(BufWriter::new(file)) as Box<dyn Write>))
@@ -200,10 +213,10 @@ pub fn run_to_dir(
     let simulation = clock.elapsed();
 
     if let Some(e) = csv_error.borrow().as_ref() {
-        return Err(out_err(&ts_stage.tmp, e));
+        return Err(out_err(&ts_stage.dest, e));
     }
     if let (Some(e), Some(stage)) = (&output.trace_error, &trace_stage) {
-        return Err(out_err(&stage.tmp, e));
+        return Err(out_err(&stage.dest, e));
     }
     let summary = Summary::new(s, &output);
     let json = serde_json::to_string_pretty(&summary).expect("summary serializes") + "\n";
@@ -231,14 +244,17 @@ pub fn run_to_dir(
     let page = html::page(s, &summary, &drawn, &entries, &diagram::svg(s));
     let report_path = write_file(dir.join("report.html"), page.as_bytes())?;
 
-    let metrics_path = match (&opts.metrics_out, export) {
-        (Some(path), Some(e)) => {
+    let metrics_path = match export {
+        Some((stage, mut file, e)) => {
             let text = e
                 .borrow()
                 .render(&output.metrics.alarms, opts.metrics_start);
-            Some(write_file(path.clone(), text.as_bytes())?)
+            file.write_all(text.as_bytes())
+                .and_then(|()| file.sync_all())
+                .map_err(|e| out_err(&stage.dest, e))?;
+            Some(stage.commit()?)
         }
-        _ => None,
+        None => None,
     };
     let files = RunFiles {
         dir,

@@ -54,6 +54,8 @@ pub struct Export {
     hist: Option<Histogram<u64>>,
     cpu_sum: f64,
     cpu_n: u32,
+    /// Rows came since the last scrape.
+    unscraped: bool,
     scrapes: Vec<Scrape>,
 }
 
@@ -75,6 +77,7 @@ impl Export {
             hist: None,
             cpu_sum: 0.0,
             cpu_n: 0,
+            unscraped: false,
             scrapes: Vec::new(),
         }
     }
@@ -92,11 +95,13 @@ impl Export {
     }
 
     fn row(&mut self, row: &Row) {
+        self.unscraped = true;
         let t = &mut self.total;
         t.counts.add(&row.counts);
         t.tier.add(&row.tier);
         t.client.add(&row.client);
         t.healthy.clone_from(&row.healthy);
+        t.at = row.end;
         t.desired = row.fleet.desired;
         t.in_service = row.fleet.in_service;
         t.booting = row.fleet.booting;
@@ -107,25 +112,36 @@ impl Export {
             self.cpu_n += 1;
         }
         if row.end >= self.next {
-            let mut s = self.total.clone();
-            s.at = row.end;
-            s.success_ratio = (self.done > 0).then(|| self.ok as f64 / self.done as f64);
-            let q = |h: &Histogram<u64>, p: f64| {
-                h.median_equivalent(h.value_at_quantile(p)) as f64 / 1e6
-            };
-            s.p50_s = self.hist.as_ref().map(|h| q(h, 0.5));
-            s.p99_s = self.hist.as_ref().map(|h| q(h, 0.99));
-            s.cpu = (self.cpu_n > 0).then(|| self.cpu_sum / f64::from(self.cpu_n));
-            self.scrapes.push(s);
-            self.ok = 0;
-            self.done = 0;
-            self.hist = None;
-            self.cpu_sum = 0.0;
-            self.cpu_n = 0;
+            self.scrape(row.end);
             while self.next <= row.end {
                 self.next += self.interval;
             }
         }
+    }
+
+    /// The last rows since the last scrape, at the run's end.
+    fn finish(&mut self) {
+        if self.unscraped {
+            self.scrape(self.total.at);
+        }
+    }
+
+    fn scrape(&mut self, at: SimTime) {
+        let mut s = self.total.clone();
+        s.at = at;
+        s.success_ratio = (self.done > 0).then(|| self.ok as f64 / self.done as f64);
+        let q =
+            |h: &Histogram<u64>, p: f64| h.median_equivalent(h.value_at_quantile(p)) as f64 / 1e6;
+        s.p50_s = self.hist.as_ref().map(|h| q(h, 0.5));
+        s.p99_s = self.hist.as_ref().map(|h| q(h, 0.99));
+        s.cpu = (self.cpu_n > 0).then(|| self.cpu_sum / f64::from(self.cpu_n));
+        self.scrapes.push(s);
+        self.ok = 0;
+        self.done = 0;
+        self.hist = None;
+        self.cpu_sum = 0.0;
+        self.cpu_n = 0;
+        self.unscraped = false;
     }
 
     /// The OpenMetrics text; `start` is the Unix time (s) of simulated 0.
@@ -370,6 +386,9 @@ impl RowSink for ExportSink {
     fn row(&mut self, row: &Row) {
         self.0.borrow_mut().row(row);
     }
+    fn finish(&mut self) {
+        self.0.borrow_mut().finish();
+    }
 }
 
 /// A label value: backslash, double quote and newline escaped.
@@ -388,12 +407,27 @@ fn format_ts(t: f64) -> String {
     format!("{t:.3}")
 }
 
-/// A gauge value: plain decimal, at most 9 significant decimals.
+/// A gauge value: plain decimal, at most 9 decimals.
 fn format_value(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{v:.0}")
-    } else {
-        let s = format!("{v:.9}");
-        s.trim_end_matches('0').to_string()
+    let s = format!("{v:.9}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    match s {
+        "" | "-" | "-0" => "0".to_string(),
+        s => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_plain_decimals_without_trailing_zeros() {
+        assert_eq!(format_value(1.0), "1");
+        assert_eq!(format_value(0.25), "0.25");
+        assert_eq!(format_value(1e-12), "0");
+        assert_eq!(format_value(-1e-12), "0");
+        assert_eq!(format_value(123456.5), "123456.5");
+        assert_eq!(escape("a\\b\"c\nd"), "a\\\\b\\\"c\\nd");
     }
 }

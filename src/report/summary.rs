@@ -289,30 +289,37 @@ impl Summary {
             })
             .collect::<Vec<_>>();
         let mut faults = faults;
-        for f in faults.iter_mut().filter(|f| f.started) {
-            let until = [f.end_s, f.recovered_s, f.capacity_restored_s]
-                .into_iter()
-                .flatten()
-                .reduce(f64::max);
-            // Not over by the end of the run: any later alarm counts.
-            let open = f.verdict == "not_recovered"
-                || (f.capacity_restored_s.is_none() && f.verdict != "masked")
-                || until.is_none();
+        for (f, spec) in faults.iter_mut().zip(&s.faults).filter(|(f, _)| f.started) {
+            // Its effects last until its end, recovery and capacity
+            // restoration, whichever is last; to the end of the run when it
+            // has no end, never recovered, or took out targets that never
+            // came back.
+            let hit_targets = f.target.starts_with("az ") || f.target.starts_with("instance ");
+            let open = f.end_s.is_none()
+                || f.verdict == "not_recovered"
+                || (hit_targets && f.capacity_restored_s.is_none());
             let until = if open {
-                f64::INFINITY
+                SimTime::MAX
             } else {
-                until.unwrap_or(f.start_s)
+                [f.end_s, f.recovered_s, f.capacity_restored_s]
+                    .into_iter()
+                    .flatten()
+                    .map(|t| (t * 1e9).round() as SimTime)
+                    .max()
+                    .unwrap_or(spec.at)
             };
+            // A datapoint that ends at the fault's start saw none of it: the
+            // alarm must fire strictly after the start.
             let first = m
                 .alarms
                 .iter()
                 .flat_map(|a| a.changes.iter().map(move |c| (c, &a.alarm.name)))
-                .filter(|(c, _)| c.fired() && c.at_s >= f.start_s && c.at_s <= until)
-                .min_by(|(a, _), (b, _)| a.at.cmp(&b.at));
+                .filter(|(c, _)| c.fired() && c.at > spec.at && c.at <= until)
+                .min_by_key(|(c, _)| c.at);
             if let Some((c, name)) = first {
                 f.alarm = Some(name.clone());
                 f.alarm_s = Some(c.at_s);
-                f.time_to_detect_s = Some(c.at_s - f.start_s);
+                f.time_to_detect_s = Some(secs(c.at - spec.at));
             }
         }
         Summary {

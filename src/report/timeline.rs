@@ -61,7 +61,9 @@ impl Entry {
         if n > SHOWN {
             let _ = write!(names, " and {} more", n - SHOWN);
         }
-        self.text.replace("{}", &names)
+        // The placeholder comes first in every template, before any user
+        // text (an AZ name) that might itself contain `{}`.
+        self.text.replacen("{}", &names, 1)
     }
 }
 

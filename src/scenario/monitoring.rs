@@ -237,6 +237,13 @@ impl Alarm {
 
 const MAX_ALARMS: usize = 100;
 const MAX_EVALUATION_PERIODS: u32 = 1000;
+/// Most slices an alarm's window is kept in (each may hold a latency
+/// histogram of about 26 KB).
+const MAX_STEPS: u64 = 1000;
+
+fn gcd(a: SimTime, b: SimTime) -> SimTime {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
 
 pub(super) fn resolve_monitoring(
     raw: Option<&RawMonitoring>,
@@ -245,11 +252,15 @@ pub(super) fn resolve_monitoring(
     duration: SimTime,
     path: &KeyPath,
 ) -> Res<Monitoring> {
-    let Some(raw) = raw else {
-        return Ok(Monitoring::default());
-    };
+    let empty = RawMonitoring::default();
+    let raw = raw.unwrap_or(&empty);
+    // A default that is not a multiple of the bucket is rounded up to one;
+    // a value the user wrote must be one.
     let grid = |v: &Option<Scalar>, key: &str, default: SimTime| {
         let p = path.key(key);
+        if v.is_none() {
+            return Ok(default.div_ceil(bucket) * bucket);
+        }
         let t = positive_duration(v, &p, default)?;
         on_bucket(t, bucket, &p)?;
         Ok::<_, Issue>(t)
@@ -274,7 +285,7 @@ pub(super) fn resolve_monitoring(
     let mut alarms: Vec<Alarm> = Vec::with_capacity(list.len());
     for (i, a) in list.iter().enumerate() {
         let p = path.key("alarms").index(i);
-        let alarm = resolve_alarm(a, azs, bucket, duration, &p)?;
+        let alarm = resolve_alarm(a, azs, bucket, evaluation_interval, duration, &p)?;
         if alarms.iter().any(|o| o.name == alarm.name) {
             return Err(Issue::at(
                 &p.key("name"),
@@ -310,6 +321,7 @@ fn resolve_alarm(
     a: &RawAlarm,
     azs: &[String],
     bucket: SimTime,
+    evaluation_interval: SimTime,
     duration: SimTime,
     p: &KeyPath,
 ) -> Res<Alarm> {
@@ -362,7 +374,7 @@ fn resolve_alarm(
         ));
     };
     let (cmp, threshold) = resolve_threshold(threshold_v, metric, &p.key("threshold"))?;
-    let rule = resolve_rule(a, bucket, duration, p)?;
+    let rule = resolve_rule(a, bucket, evaluation_interval, duration, p)?;
     Ok(Alarm {
         name,
         metric,
@@ -494,7 +506,13 @@ fn resolve_threshold(v: &Scalar, metric: AlarmMetric, p: &KeyPath) -> Res<(Cmp, 
     Ok((cmp, value))
 }
 
-fn resolve_rule(a: &RawAlarm, bucket: SimTime, duration: SimTime, p: &KeyPath) -> Res<Rule> {
+fn resolve_rule(
+    a: &RawAlarm,
+    bucket: SimTime,
+    evaluation_interval: SimTime,
+    duration: SimTime,
+    p: &KeyPath,
+) -> Res<Rule> {
     let cw = [
         ("period", &a.period),
         ("evaluation_periods", &a.evaluation_periods),
@@ -514,8 +532,30 @@ fn resolve_rule(a: &RawAlarm, bucket: SimTime, duration: SimTime, p: &KeyPath) -
         ));
     }
     if first(&prom).is_some() {
-        let range = positive_duration(&a.range, &p.key("range"), d::PROM_EVALUATION_INTERVAL)?;
-        on_bucket(range, bucket, &p.key("range"))?;
+        let rp = p.key("range");
+        let range = positive_duration(&a.range, &rp, evaluation_interval)?;
+        on_bucket(range, bucket, &rp)?;
+        if range > duration {
+            return Err(Issue::at(
+                &rp,
+                format!(
+                    "is longer than the run ({}): the rule would never be evaluated",
+                    fd(duration)
+                ),
+            ));
+        }
+        // The window is kept in steps of gcd(range, evaluation_interval).
+        let steps = range / gcd(range, evaluation_interval);
+        if steps > MAX_STEPS {
+            return Err(Issue::at(
+                &rp,
+                format!(
+                    "{} over evaluations every {} needs {steps} slices of memory; make it a multiple of the evaluation interval (at most {MAX_STEPS} of them)",
+                    fd(range),
+                    fd(evaluation_interval)
+                ),
+            ));
+        }
         let for_ = match &a.for_ {
             None => 0,
             Some(v) => duration_of(v).map_err(|m| Issue::at(&p.key("for"), m))?,

@@ -198,10 +198,12 @@ fn resolve_azs(value: Option<&[Scalar]>, path: &KeyPath) -> Res<Vec<String>> {
     for (i, item) in items.iter().enumerate() {
         let p = path.index(i);
         let name = text(item, &p)?;
-        if name.is_empty() || name.chars().any(char::is_whitespace) {
+        if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(Issue::at(
                 &p,
-                format!("an AZ name must be non-empty without spaces, got {name:?}"),
+                format!(
+                    "an AZ name must be non-empty without spaces or control characters, got {name:?}"
+                ),
             ));
         }
         if azs.contains(&name) {
