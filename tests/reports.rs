@@ -714,3 +714,39 @@ fn the_export_ends_with_the_last_partial_interval_and_a_bad_path_writes_nothing(
         .unwrap_or_default();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+#[test]
+fn the_alarm_chart_plots_each_datapoint_against_the_threshold() {
+    let s = load("scenarios/az-outage.yaml", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let run = report::run_to_dir(&s, dir.path(), &RunOptions::default(), None).unwrap();
+    let chart = run
+        .charts
+        .iter()
+        .find(|c| c.stem == "alarms")
+        .expect("alarms.svg");
+    assert_eq!(chart.axes_px.len(), 2, "one panel per alarm");
+    for text in [
+        "Alarm high-error-rate: success_ratio &lt; 99%",
+        "threshold 99%",
+        "threshold 6",
+    ] {
+        assert!(chart.svg.contains(text), "alarms.svg lacks {text:?}");
+    }
+    // The one breaching minute of the error-rate alarm, 97.2% at 11:00,
+    // is a datapoint (the chart draws what the alarm evaluated).
+    let o = &run.output.metrics.alarms[0];
+    let at_11 = o
+        .datapoints
+        .iter()
+        .find(|(t, _)| *t == 660 * 1_000_000_000)
+        .unwrap();
+    assert!((at_11.1.unwrap() - 0.9717).abs() < 1e-4, "{at_11:?}");
+    assert_eq!(
+        o.datapoints
+            .iter()
+            .filter(|(_, v)| v.is_some_and(|v| v < 0.99))
+            .count(),
+        1
+    );
+}

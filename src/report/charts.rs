@@ -17,7 +17,7 @@ use super::Summary;
 use super::font::{self, FAMILY};
 use crate::engine::as_secs_f64;
 use crate::metrics::{AlarmOutcome, DropReason, Row, RowSink};
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, Unit};
 
 /// Most points a chart series keeps; longer runs merge neighbouring rows.
 pub const MAX_POINTS: usize = 1500;
@@ -249,7 +249,7 @@ fn top(values: impl Iterator<Item = f64>, at_least: f64) -> f64 {
 }
 
 /// The charts of a run; panels depend on the tiers the scenario has.
-pub fn charts(s: &Scenario, rows: &[Row]) -> Vec<Chart> {
+pub fn charts(s: &Scenario, rows: &[Row], alarms: &[AlarmOutcome]) -> Vec<Chart> {
     let ctx_threshold = s.metrics.threshold;
     let mut out = Vec::new();
     let x = |r: &Row, scale: f64| mid(r) / scale;
@@ -559,7 +559,63 @@ pub fn charts(s: &Scenario, rows: &[Row]) -> Vec<Chart> {
             ],
         });
     }
+    if !alarms.is_empty() {
+        out.push(alarm_chart(s, alarms, scale));
+    }
     out
+}
+
+/// Most alarms drawn, one panel each.
+const MAX_ALARM_PANELS: usize = 6;
+
+/// Each alarm's datapoints against its threshold: why it fired, or not.
+fn alarm_chart(s: &Scenario, alarms: &[AlarmOutcome], scale: f64) -> Chart {
+    let panels = alarms
+        .iter()
+        .take(MAX_ALARM_PANELS)
+        .map(|o| {
+            let a = &o.alarm;
+            let unit = a.metric.unit();
+            let (factor, desc) = match unit {
+                Unit::Ratio => (100.0, "%".to_string()),
+                Unit::Seconds => (1000.0, "ms".to_string()),
+                Unit::Count => (1.0, a.metric.name().replace('_', " ")),
+            };
+            let points: Vec<(f64, f64)> = o
+                .datapoints
+                .iter()
+                .filter_map(|(t, v)| v.map(|v| (as_secs_f64(*t) / scale, v * factor)))
+                .collect();
+            let threshold = a.threshold * factor;
+            let hi = points.iter().map(|p| p.1).fold(threshold, f64::max);
+            let lo = points.iter().map(|p| p.1).fold(threshold, f64::min);
+            let pad = ((hi - lo) * 0.1).max(if unit == Unit::Ratio { 0.5 } else { 1.0 });
+            let floor = if lo >= 0.0 {
+                (lo - pad).max(0.0)
+            } else {
+                lo - pad
+            };
+            Panel {
+                title: format!("Alarm {}: {}", a.name, a.condition()),
+                y_desc: desc,
+                y: floor..hi + pad,
+                lines: vec![Line {
+                    label: "datapoint".into(),
+                    color: PALETTE[0],
+                    points,
+                }],
+                stack: vec![],
+                refs: vec![(threshold, format!("threshold {}", unit.show(a.threshold)))],
+                percent: unit == Unit::Ratio,
+                marks: true,
+            }
+        })
+        .collect();
+    Chart {
+        stem: "alarms",
+        title: format!("{}: alarm datapoints against their thresholds", s.name),
+        panels,
+    }
 }
 
 impl Ctx {
@@ -770,7 +826,7 @@ pub fn draw_all(
 ) -> Result<Vec<Drawn>, String> {
     font::ensure_registered();
     let ctx = Ctx::new(s, sum, alarms);
-    charts(s, rows)
+    charts(s, rows, alarms)
         .into_iter()
         .map(|chart| {
             let mut svg = String::new();
@@ -800,7 +856,7 @@ pub fn write_pngs(
     font::ensure_registered();
     let ctx = Ctx::new(s, sum, alarms);
     let mut written = Vec::new();
-    for chart in charts(s, rows) {
+    for chart in charts(s, rows, alarms) {
         // The encoder picks the format from the extension: the temporary
         // name ends in .png too. Renamed into place once complete.
         let tmp = dir.join(format!(".{}.tmp.png", chart.stem));
