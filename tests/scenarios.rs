@@ -107,3 +107,42 @@ fn instance_failure_event_hash_is_pinned() {
     assert_eq!(a.event_hash, PINNED_HASH);
 }
 const PINNED_HASH: &str = "97556de828a1aa97";
+
+/// Every shipped scenario writes its whole report: charts for its tiers,
+/// a timeline that starts with its first fault, and the HTML page.
+#[test]
+fn every_scenario_file_writes_its_charts_timeline_and_report() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in scenario_files() {
+        let s = load_file(&f, &[]).unwrap_or_else(|e| panic!("{e}"));
+        let opts = failover_sim::report::RunOptions::default();
+        let run = failover_sim::report::run_to_dir(&s, dir.path(), &opts, None)
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        let mut stems = vec!["success", "latency", "healthy", "dropped"];
+        if s.database.is_some() {
+            stems.push("database");
+        }
+        if s.autoscaling.is_some() {
+            stems.push("autoscaling");
+        }
+        if !s.monitoring.alarms.is_empty() {
+            stems.push("alarms");
+        }
+        let drawn: Vec<&str> = run.charts.iter().map(|c| c.stem).collect();
+        assert_eq!(drawn, stems, "{}", f.display());
+        for c in &run.charts {
+            assert!(run.files.dir.join(format!("{}.svg", c.stem)).is_file());
+        }
+        let timeline = std::fs::read_to_string(&run.files.timeline).unwrap();
+        if let Some(first) = s.faults.iter().min_by_key(|x| x.at) {
+            let line = timeline
+                .lines()
+                .find(|l| l.contains("fault #") && l.contains("starts"))
+                .unwrap_or_else(|| panic!("{}: no fault in\n{timeline}", f.display()));
+            let at = failover_sim::report::timeline::clock(first.at);
+            assert!(line.starts_with(&at), "{}: {line}", f.display());
+        }
+        let html = std::fs::read_to_string(&run.files.report).unwrap();
+        assert!(html.contains(&format!("<h1>{}</h1>", s.name)));
+    }
+}
