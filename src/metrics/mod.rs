@@ -254,6 +254,19 @@ pub struct Recorder {
     monitor: Monitor,
 }
 
+/// Adds the latency histogram `h` (a row's) into `acc`, starting it if
+/// empty.
+pub fn accumulate_latency(acc: &mut Option<Histogram<u64>>, h: &Histogram<u64>) {
+    if h.is_empty() {
+        return;
+    }
+    match acc {
+        None => *acc = Some(h.clone()),
+        // Every row histogram has the same bounds: adding cannot fail.
+        Some(m) => m.add(h).expect("row histograms share their bounds"),
+    }
+}
+
 fn histogram(sigfig: u8) -> Histogram<u64> {
     // 1 us .. 1 h in microseconds; bounds are constants, so this cannot fail.
     Histogram::new_with_bounds(1, 3_600_000_000, sigfig).expect("constant histogram bounds")

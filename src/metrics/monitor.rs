@@ -96,14 +96,7 @@ impl Agg {
     }
 
     fn add_hist(&mut self, h: &Histogram<u64>) {
-        if h.is_empty() {
-            return;
-        }
-        match &mut self.hist {
-            None => self.hist = Some(h.clone()),
-            // Every latency histogram has the same bounds: adding cannot fail.
-            Some(m) => m.add(h).expect("latency histograms share their bounds"),
-        }
+        super::accumulate_latency(&mut self.hist, h);
     }
 
     fn merge(&mut self, o: &Agg) {

@@ -84,14 +84,7 @@ impl Export {
 
     /// The latency of the row about to come: part of the current interval.
     fn latency(&mut self, h: &Histogram<u64>) {
-        if h.is_empty() {
-            return;
-        }
-        match &mut self.hist {
-            None => self.hist = Some(h.clone()),
-            // Row histograms share their bounds: adding cannot fail.
-            Some(m) => m.add(h).expect("row histograms share their bounds"),
-        }
+        crate::metrics::accumulate_latency(&mut self.hist, h);
     }
 
     fn row(&mut self, row: &Row) {
