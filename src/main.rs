@@ -363,20 +363,9 @@ fn diagram(args: DiagramArgs) -> Result<(), String> {
         DiagramFormat::Svg => print!("{}", draw::svg(&s)),
         DiagramFormat::Dot => print!("{}", draw::dot(&s)),
         DiagramFormat::Ascii => {
-            let out = &args.out;
-            if out.exists() && !out.is_dir() {
-                return Err(format!(
-                    "{}: --out must be a folder, and this is a file",
-                    out.display()
-                ));
-            }
-            let dir = out.join(&s.name);
-            let path = dir.join("diagram.svg");
-            let tmp = dir.join(".diagram.svg.tmp");
-            std::fs::create_dir_all(&dir)
-                .and_then(|()| std::fs::write(&tmp, draw::svg(&s)))
-                .and_then(|()| std::fs::rename(&tmp, &path))
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            let dir = report::run_dir(&args.out, &s).map_err(|e| e.to_string())?;
+            let path = report::write_file(dir.join("diagram.svg"), draw::svg(&s).as_bytes())
+                .map_err(|e| e.to_string())?;
             print!("{}", draw::ascii(&s));
             println!("wrote {}", path.display());
         }

@@ -150,8 +150,18 @@ impl Drop for Staged {
     }
 }
 
+/// The folder a run of `s` writes into, `out/<scenario name>/`, created.
+pub fn run_dir(out: &Path, s: &Scenario) -> Result<PathBuf, OutputError> {
+    if out.exists() && !out.is_dir() {
+        return Err(out_err(out, "--out must be a folder, and this is a file"));
+    }
+    let dir = out.join(&s.name);
+    fs::create_dir_all(&dir).map_err(|e| out_err(&dir, e))?;
+    Ok(dir)
+}
+
 /// Writes `bytes` to `dest` through a temporary file.
-fn write_file(dest: PathBuf, bytes: &[u8]) -> Result<PathBuf, OutputError> {
+pub fn write_file(dest: PathBuf, bytes: &[u8]) -> Result<PathBuf, OutputError> {
     let (stage, mut file) = Staged::create(dest)?;
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
@@ -167,9 +177,6 @@ pub fn run_to_dir(
     opts: &RunOptions,
     progress: Option<Progress>,
 ) -> Result<RunResult, OutputError> {
-    if out.exists() && !out.is_dir() {
-        return Err(out_err(out, "--out must be a folder, and this is a file"));
-    }
     if let Some(m) = &opts.metrics_out
         && m.is_dir()
     {
@@ -178,8 +185,7 @@ pub fn run_to_dir(
             "--metrics-out must be a file, and this is a folder",
         ));
     }
-    let dir = out.join(&s.name);
-    fs::create_dir_all(&dir).map_err(|e| out_err(&dir, e))?;
+    let dir = run_dir(out, s)?;
 
     let (ts_stage, ts_file) = Staged::create(dir.join("timeseries.csv"))?;
     let csv_error = Rc::new(RefCell::new(None));
