@@ -294,7 +294,13 @@ impl Summary {
             // restoration, whichever is last; to the end of the run when it
             // has no end, never recovered, or took out targets that never
             // came back.
-            let hit_targets = f.target.starts_with("az ") || f.target.starts_with("instance ");
+            let hit_targets = matches!(
+                spec.kind,
+                FaultKind::InstanceCrash { .. }
+                    | FaultKind::InstanceHang { .. }
+                    | FaultKind::AzOutage { .. }
+                    | FaultKind::Latency { .. }
+            );
             let open = f.end_s.is_none()
                 || f.verdict == "not_recovered"
                 || (hit_targets && f.capacity_restored_s.is_none());
