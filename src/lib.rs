@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod model;
 pub mod report;
 pub mod scenario;
+pub mod sweep;
 
 pub use model::{RunOutput, simulate};
 pub use report::{Summary, run_to_dir};

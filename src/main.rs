@@ -1,5 +1,7 @@
 //! `sim`: the command line. Parses arguments, calls the library, prints.
-//! Exit codes: 0 success, 2 bad input or usage (messages on stderr).
+//! Exit codes: 0 success; 1 a sweep run failed, a comparison gate failed or
+//! a merge is incomplete; 2 bad input or usage (messages on stderr); 130
+//! interrupted (Ctrl-C), finished runs kept.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,6 +16,9 @@ use failover_sim::metrics::NullSink;
 use failover_sim::model::Progress;
 use failover_sim::report::{self, text};
 use failover_sim::scenario::{self, Scenario};
+use failover_sim::sweep;
+
+mod cli_study;
 
 /// Deterministic discrete-event simulator of multi-AZ failover architectures.
 #[derive(Parser)]
@@ -33,6 +38,95 @@ enum Command {
     Bench(BenchArgs),
     /// Draw the architecture of a scenario: ASCII in the terminal, SVG file, or Graphviz DOT.
     Diagram(DiagramArgs),
+    /// Run a scenario over many seeds and a grid of parameter values, in parallel.
+    Sweep(SweepArgs),
+    /// Run two or more designs with the same seeds and say which wins each metric.
+    Compare(CompareArgs),
+    /// Combine the folders of a sharded sweep or comparison into one.
+    Merge(MergeArgs),
+}
+
+/// What sweeps and comparisons share.
+#[derive(Args)]
+struct StudyArgs {
+    /// Runs per point: seeds BASE, BASE+1, ... at every point (default:
+    /// the file's `sweep.seeds`, else 20).
+    #[arg(long)]
+    seeds: Option<u32>,
+    /// First seed (default: the scenario's `seed`).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Override a field at every point, e.g. --set workload.rate=2000/s (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Runs at once (default: every core).
+    #[arg(long, short)]
+    jobs: Option<usize>,
+    /// The study's folder (default: output/<name>-sweep or output/<name>-compare).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Run only slice K of N (runs whose index is K-1 modulo N); combine the
+    /// folders with `sim merge`.
+    #[arg(long, value_name = "K/N", value_parser = sweep::Shard::parse)]
+    shard: Option<sweep::Shard>,
+    /// Continue the study in --out: skip the runs it already holds.
+    #[arg(long, conflicts_with = "force")]
+    resume: bool,
+    /// Delete the study in --out and start over.
+    #[arg(long)]
+    force: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct SweepArgs {
+    /// Scenario YAML file (its `sweep:` block gives seeds and parameters).
+    file: PathBuf,
+    /// A parameter and its values, e.g. --param load_balancer.health_check.interval=5s,10s,30s
+    /// (repeatable; replaces the file's `sweep.params`).
+    #[arg(long, value_name = "KEY=V1,V2,...")]
+    param: Vec<String>,
+    #[command(flatten)]
+    study: StudyArgs,
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// Two or more scenario files, or one with a `variants:` block.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Exit 1 when a design is worse than the first one (at 95%) on one of
+    /// these metrics: comma-separated names, or `all`.
+    #[arg(long, value_name = "METRICS", value_parser = parse_gate)]
+    fail_if_worse: Option<Gate>,
+    #[command(flatten)]
+    study: StudyArgs,
+}
+
+/// The metrics of `--fail-if-worse` (indices into `sweep::METRICS`).
+#[derive(Clone)]
+struct Gate(Vec<usize>);
+
+fn parse_gate(text: &str) -> Result<Gate, String> {
+    sweep::text::parse_gate(text).map(Gate)
+}
+
+#[derive(Args)]
+struct MergeArgs {
+    /// Folders written by `sim sweep --shard` or `sim compare --shard`.
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    /// Folder for the combined study.
+    #[arg(long)]
+    out: PathBuf,
+    /// Replace a study already in --out.
+    #[arg(long)]
+    force: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Args)]
@@ -146,13 +240,16 @@ const AZ_OUTAGE: &str = include_str!("../scenarios/az-outage.yaml");
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => run(args),
-        Command::Validate(args) => validate(args),
-        Command::Bench(args) => bench(args),
-        Command::Diagram(args) => diagram(args),
+        Command::Run(args) => run(args).map(|()| 0),
+        Command::Validate(args) => validate(args).map(|()| 0),
+        Command::Bench(args) => bench(args).map(|()| 0),
+        Command::Diagram(args) => diagram(args).map(|()| 0),
+        Command::Sweep(args) => cli_study::sweep(args),
+        Command::Compare(args) => cli_study::compare(args),
+        Command::Merge(args) => cli_study::merge(args),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(message) => {
             eprintln!("error: {message}");
             ExitCode::from(2)

@@ -27,7 +27,7 @@ pub fn esc(s: &str) -> String {
     o
 }
 
-const STYLE: &str = r#"
+pub(crate) const STYLE: &str = r#"
 :root { color-scheme: light; }
 body { font-family: "DejaVu Sans", Verdana, Arial, sans-serif; margin: 0; color: #1d2433; background: #f6f7f9; }
 main { max-width: 1000px; margin: 0 auto; padding: 24px; }

@@ -15,6 +15,7 @@ mod monitoring;
 mod overrides;
 mod raw;
 mod resolve;
+pub mod study;
 mod suggest;
 mod units;
 
@@ -34,27 +35,57 @@ use overrides::Override;
 
 /// Reads and resolves a scenario file; its stem is the default `name`.
 pub fn load_file(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
-    let origin = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| {
-        ScenarioError::whole(&origin, format!("cannot read the scenario file: {e}"))
-    })?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        // Everything before the bad byte is valid, so this cannot fail.
-        let before = std::str::from_utf8(valid).unwrap_or_default();
-        let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        ScenarioError {
-            line: Some(line),
-            column: Some(column),
-            ..ScenarioError::whole(&origin, "the file is not UTF-8 text")
-        }
-    })?;
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    load_str(&text, &origin, &stem, overrides)
+    let src = Source::read(path)?;
+    load_str(&src.text, &src.origin, &src.stem, overrides)
+}
+
+/// A scenario file's text, read once and resolved as many times as a sweep
+/// has points.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    pub text: String,
+    /// The path as given, for messages.
+    pub origin: String,
+    /// The file's stem: the default `name`.
+    pub stem: String,
+}
+
+impl Source {
+    /// Reads `path` as UTF-8 text.
+    pub fn read(path: &Path) -> Result<Source, ScenarioError> {
+        let origin = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| {
+            ScenarioError::whole(&origin, format!("cannot read the scenario file: {e}"))
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            // Everything before the bad byte is valid, so this cannot fail.
+            let before = std::str::from_utf8(valid).unwrap_or_default();
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            ScenarioError {
+                line: Some(line),
+                column: Some(column),
+                ..ScenarioError::whole(&origin, "the file is not UTF-8 text")
+            }
+        })?;
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Ok(Source { text, origin, stem })
+    }
+
+    /// Resolves the scenario with `overrides` (`key=value` texts).
+    pub fn load(&self, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+        load_str(&self.text, &self.origin, &self.stem, overrides)
+    }
+
+    /// The file's `sweep` and `variants` blocks.
+    pub fn study(&self) -> Result<study::Study, ScenarioError> {
+        let mut doc = parse_document(&self.text, &self.origin)?;
+        study::take(&mut doc, &self.text, &self.origin)
+    }
 }
 
 /// Resolves scenario text; `origin` names it in errors and `default_name` is
@@ -66,6 +97,8 @@ pub fn load_str(
     overrides: &[String],
 ) -> Result<Scenario, ScenarioError> {
     let mut doc = parse_document(text, origin)?;
+    // `sim sweep` and `sim compare` read these; a run checks and skips them.
+    study::take(&mut doc, text, origin)?;
     let overrides = overrides
         .iter()
         .map(|o| overrides::parse(o))
