@@ -212,6 +212,12 @@ struct BenchArgs {
     /// Override a scenario field (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
+    /// Time a sweep of N seeds instead: on 1 thread, then on --jobs.
+    #[arg(long, value_name = "N")]
+    sweep: Option<u32>,
+    /// Threads of the --sweep timing (default: every core).
+    #[arg(long, short)]
+    jobs: Option<usize>,
 }
 
 #[derive(Args)]
@@ -418,6 +424,9 @@ fn bench(args: BenchArgs) -> Result<(), String> {
         return Err("--scale and --repeat must be at least 1".into());
     }
     s.duration = s.duration.saturating_mul(u64::from(args.scale));
+    if let Some(n) = args.sweep {
+        return bench_sweep(s, n, args.jobs);
+    }
     let mut best = f64::INFINITY;
     let mut last = None;
     for _ in 0..args.repeat {
@@ -450,6 +459,57 @@ fn bench(args: BenchArgs) -> Result<(), String> {
         Some(m) => println!("  peak memory (RSS)   {m:.1} MiB"),
         None => println!("  peak memory (RSS)   unavailable on this platform"),
     }
+    Ok(())
+}
+
+/// A sweep of `n` seeds on one thread, then on `jobs`: the parallel
+/// speed-up of `sim sweep` (runs and their rows, no files).
+fn bench_sweep(s: Scenario, n: u32, jobs: Option<usize>) -> Result<(), String> {
+    if n == 0 || jobs == Some(0) {
+        return Err("--sweep and --jobs must be at least 1".into());
+    }
+    let jobs = jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let study = sweep::Study::of(s, "bench", n);
+    let plan = &study.plan;
+    let todo: Vec<sweep::RunSpec> = (0..plan.total_runs()).map(|r| plan.spec(r)).collect();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let time = |threads: usize| -> Result<(f64, Vec<u8>), String> {
+        let t = Instant::now();
+        let mut rows = std::collections::BTreeMap::new();
+        sweep::execute(plan, &study.scenarios, &todo, threads, &stop, |o| {
+            if let sweep::Outcome::Done(row) = o {
+                rows.insert(row.run, row);
+            }
+        })?;
+        let wall = t.elapsed().as_secs_f64();
+        if rows.len() != todo.len() {
+            return Err(format!("{} of {} runs failed", todo.len() - rows.len(), todo.len()));
+        }
+        let csv = rows
+            .values()
+            .flat_map(|r| sweep::output::line(plan, r))
+            .collect();
+        Ok((wall, csv))
+    };
+    println!("bench sweep {}: {n} runs, 1 thread then {jobs}", plan.name);
+    let (one, rows_one) = time(1)?;
+    println!("  1 thread            {one:.2} s ({:.3} s per run)", one / f64::from(n));
+    let (many, rows_many) = time(jobs)?;
+    println!(
+        "  {jobs} threads           {many:.2} s ({:.3} s per run)",
+        many / f64::from(n)
+    );
+    println!(
+        "  ratio               {:.3} of the 1-thread time (ideal {:.3})",
+        many / one,
+        1.0 / jobs as f64
+    );
+    if rows_one != rows_many {
+        return Err("the runs differ between 1 and several threads".into());
+    }
+    println!("  runs.csv rows       identical");
     Ok(())
 }
 

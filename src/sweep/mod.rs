@@ -639,3 +639,29 @@ pub fn show_ci(metric: usize, s: &stats::Stats) -> String {
         _ => number_ci(metric, s),
     }
 }
+
+impl Study {
+    /// One point, `seeds` runs of a resolved scenario (`sim bench --sweep`).
+    pub fn of(s: Scenario, origin: &str, seeds: u32) -> Study {
+        let plan = Plan {
+            kind: Kind::Sweep,
+            name: s.name.clone(),
+            description: s.description.clone(),
+            columns: Vec::new(),
+            points: vec![Point {
+                label: "all".into(),
+                values: Vec::new(),
+                file: origin.to_string(),
+                sets: Vec::new(),
+            }],
+            seeds,
+            base_seed: s.seed,
+            sim_version: env!("CARGO_PKG_VERSION").to_string(),
+            fingerprint: String::new(),
+        };
+        Study {
+            plan,
+            scenarios: vec![s],
+        }
+    }
+}
