@@ -5,7 +5,7 @@
 use super::*;
 use crate::engine::NANOS_PER_SEC;
 use crate::metrics::NullSink;
-use crate::report::{Summary, timeline};
+use crate::report::{Summary, text, timeline};
 use crate::scenario::load_str;
 
 /// AZ a active, AZ b a warm standby, 2 instances each (slots 0-1 in a,
@@ -85,6 +85,10 @@ fn run_sampled(yaml: &str) -> Sampled {
     }
 }
 
+fn hours(instance_seconds: f64) -> f64 {
+    instance_seconds / 3600.0
+}
+
 const A: [usize; 2] = [0, 1];
 const B: [usize; 2] = [2, 3];
 
@@ -99,6 +103,15 @@ fn a_healthy_active_az_leaves_the_standby_idle_the_whole_run() {
     // Two standby instances registered for the whole run, all of it idle.
     assert_eq!(r.out.standby_instance_ns, 2 * u128::from(DURATION));
     assert_eq!(r.out.idle_standby_ns, r.out.standby_instance_ns);
+    let c = &r.sum.cost;
+    assert_eq!(c.standby_instance_hours, hours(2.0 * 300.0));
+    assert_eq!(c.idle_standby_hours, hours(2.0 * 300.0));
+    assert_eq!(c.instance_hours, hours(4.0 * 300.0));
+    let text = text::render(&r.sum, text::Paint::default());
+    assert!(
+        text.contains("\n  cost          0.3 instance-hours (0.2 standby, 0.2 idle)\n"),
+        "{text}"
+    );
     assert!(
         !r.out.events.iter().any(|(_, e)| matches!(
             e,
@@ -156,6 +169,16 @@ fn the_standby_serves_only_while_the_active_az_has_no_healthy_target() {
     let used = to - from;
     assert_eq!(r.out.standby_instance_ns, 2 * u128::from(DURATION));
     assert_eq!(r.out.idle_standby_ns, 2 * u128::from(DURATION - used));
+    let c = &r.sum.cost;
+    assert_eq!(c.standby_instance_hours, hours(2.0 * 300.0));
+    let expected = hours(2.0 * (300.0 - used as f64 / NANOS_PER_SEC as f64));
+    assert!(
+        (c.idle_standby_hours - expected).abs() < 1e-12,
+        "{} vs {expected}",
+        c.idle_standby_hours
+    );
+    // Powered-off instances are still provisioned.
+    assert_eq!(c.instance_hours, hours(4.0 * 300.0));
 }
 
 /// A node that fails open (no healthy target at all) routes to every
@@ -216,7 +239,7 @@ fn failing_open_counts_as_using_the_standby() {
 }
 
 #[test]
-fn without_a_standby_both_azs_serve_and_nothing_is_standby() {
+fn without_a_standby_the_fleet_is_paid_for_whole_and_nothing_is_standby() {
     let yaml = STANDBY.replace("  standby_azs: [b]\n", "");
     let r = run_sampled(&format!(
         "{yaml}faults: [{{ at: 60s, kind: instance_crash, instance: a-1 }}]\n"
@@ -225,10 +248,19 @@ fn without_a_standby_both_azs_serve_and_nothing_is_standby() {
     // Both AZs serve.
     assert!(r.busy_at(DURATION, &A) > 0 && r.busy_at(DURATION, &B) > 0);
     assert_eq!((r.out.standby_instance_ns, r.out.idle_standby_ns), (0, 0));
+    let c = &r.sum.cost;
+    // The crashed instance is still provisioned.
+    assert_eq!(c.instance_hours, hours(4.0 * 300.0));
+    assert_eq!((c.standby_instance_hours, c.idle_standby_hours), (0.0, 0.0));
+    let text = text::render(&r.sum, text::Paint::default());
+    assert!(
+        text.contains("\n  cost          0.3 instance-hours\n"),
+        "{text}"
+    );
 }
 
 #[test]
-fn with_a_group_launches_into_the_standby_count_from_their_registration() {
+fn with_a_group_the_cost_is_the_groups_instance_hours_and_launches_count() {
     // 4 instances (2 per AZ), 6 from 60 s: one launch in each AZ.
     let yaml = STANDBY.replace(
         "app: {",
@@ -237,6 +269,8 @@ fn with_a_group_launches_into_the_standby_count_from_their_registration() {
     let r = run_sampled(&yaml);
     let a = r.sum.autoscaling.as_ref().expect("a group");
     assert_eq!(a.launches, 2);
+    assert_eq!(r.sum.cost.instance_hours, a.instance_hours);
+    assert!(r.sum.cost.instance_hours > hours(4.0 * 300.0) + 0.01);
     // Standby: b-1, b-2 from the start, and the instance launched into b
     // from its launch (registration) on.
     let launched_b = r.times(|e| matches!(e, TraceEvent::AsgLaunch { az, .. } if az == "b"));
