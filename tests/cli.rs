@@ -47,6 +47,12 @@ fn run_writes_summary_timeseries_and_trace() {
     for key in ["total", "succeeded", "dropped"] {
         assert!(summary["requests"].get(key).is_some());
     }
+    // No standby AZ: the standby figures are there, and zero.
+    let cost = &summary["cost"];
+    assert!(cost["instance_hours"].as_f64().unwrap() > 0.0, "{cost}");
+    for key in ["standby_instance_hours", "idle_standby_hours"] {
+        assert_eq!(cost[key].as_f64(), Some(0.0), "{cost}");
+    }
     let fault = &summary["faults"][0];
     for key in [
         "kind",

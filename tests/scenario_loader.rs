@@ -113,6 +113,7 @@ fn full_file_maps_to_typed_values() {
         load_balancer: LoadBalancer {
             algorithm: Algorithm::LeastOutstanding,
             cross_zone: false,
+            standby_azs: vec![],
             fail_open: false,
             health_check: HealthCheck {
                 interval: 10 * S,
@@ -2434,4 +2435,65 @@ fn monitoring_defaults_follow_the_bucket_and_the_evaluation_interval() {
     // AZ names end up in charts, SVG and terminals: no control characters.
     let e = fails("azs: [a, \"b\\u0007\"]\n");
     assert!(e.message.contains("control characters"), "{e}");
+}
+
+#[test]
+fn standby_azs_default_to_none_and_resolve_to_sorted_az_indices() {
+    let s = load("name: x\n").unwrap();
+    assert!(s.load_balancer.standby_azs.is_empty());
+    let s = load("azs: [a, b, c]\nload_balancer:\n  standby_azs: [c, b]\n").unwrap();
+    assert_eq!(s.load_balancer.standby_azs, vec![1, 2]);
+    let s = load("azs: [a, b]\nload_balancer: { standby_azs: [] }\n").unwrap();
+    assert!(s.load_balancer.standby_azs.is_empty());
+    let s = load_with("azs: [a, b]\n", &["load_balancer.standby_azs=[b]"]).unwrap();
+    assert_eq!(s.load_balancer.standby_azs, vec![1]);
+}
+
+#[test]
+fn standby_azs_are_checked_at_their_line() {
+    let e = fails("azs: [a, b]\nload_balancer:\n  standby_azs: [b, z]\n");
+    assert_at(
+        &e,
+        3,
+        20,
+        "load_balancer.standby_azs[1]",
+        "unknown AZ `z`, expected one of `a`, `b`",
+    );
+    let e = fails("azs: [a, b, c]\nload_balancer:\n  standby_azs: [c, b, c]\n");
+    assert_at(
+        &e,
+        3,
+        23,
+        "load_balancer.standby_azs[2]",
+        "AZ `c` is listed twice",
+    );
+    let e = fails("azs: [a, b]\nload_balancer:\n  standby_azs: [b, a]\n");
+    assert_at(
+        &e,
+        3,
+        16,
+        "load_balancer.standby_azs",
+        "lists every AZ (`a`, `b`): at least one must stay active",
+    );
+    let e = fails("azs: [a, b]\nload_balancer:\n  cross_zone: false\n  standby_azs: [b]\n");
+    assert_at(
+        &e,
+        4,
+        16,
+        "load_balancer.standby_azs",
+        "needs `load_balancer.cross_zone: true`",
+    );
+    let e = fails("azs: [a, b]\nload_balancer:\n  standby_azs: b\n");
+    assert_eq!(e.key.as_deref(), Some("load_balancer.standby_azs"), "{e}");
+    assert_eq!(e.line, Some(3), "{e}");
+    let e = fails_with(
+        "azs: [a, b]\nload_balancer: { cross_zone: false }\n",
+        &["load_balancer.standby_azs=[b]"],
+    );
+    assert_on_set(
+        &e,
+        "load_balancer.standby_azs=[b]",
+        Some("load_balancer.standby_azs"),
+        "cross_zone: true",
+    );
 }

@@ -515,7 +515,9 @@ impl Sim<'_> {
         i.status = Status::Off;
         i.life = Life::Terminated;
         i.epoch = i.epoch.wrapping_add(1);
+        self.standby_account();
         self.lb.deregister(k);
+        self.standby_refresh();
         let asg = self.asg.as_mut().expect("only a group terminates");
         asg.free.push(k);
         asg.terminations += 1;

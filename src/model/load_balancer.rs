@@ -1,6 +1,13 @@
 //! The load balancer: one node per AZ reached through DNS, a target per
 //! instance with ALB-style health checks, routing, fail-open, and connection
 //! draining (deregistration delay) for targets taken out of service.
+//!
+//! Standby AZs (`load_balancer.standby_azs`) make the app tier
+//! active-passive: a node routes to its healthy targets in the active AZs
+//! and, only when it has none, to its healthy targets in the standby AZs,
+//! like Route 53 failover routing in front of a warm standby. The LB also
+//! keeps the standby's cost: its registered instances integrated over time,
+//! and the part of that when no node routed to them (paid for and idle).
 
 use rand::Rng;
 
@@ -53,7 +60,8 @@ struct Node {
     down: u16,
     /// Targets this node may route to (from the topology), ascending.
     targets: Vec<u32>,
-    /// The healthy subset of `targets`, ascending.
+    /// What the node routes to, ascending: its healthy targets in active
+    /// AZs or, with none, its healthy targets in standby AZs.
     healthy: Vec<u32>,
     cursor: usize,
     /// When DNS stopped returning this node; clients' caches then expire
@@ -73,11 +81,31 @@ fn routable<'a>(healthy: &'a [u32], targets: &'a [u32], fail_open: bool) -> Opti
     }
 }
 
+/// The standby's time integrals, in instance-nanoseconds, kept exact in
+/// integers. `registered` and `in_use` hold since `since`: they change only
+/// in [`LoadBalancer::refresh_standby`], after [`LoadBalancer::account`]
+/// closed the interval.
+#[derive(Debug, Clone, Default)]
+struct StandbyAccount {
+    since: SimTime,
+    /// Registered targets in standby AZs.
+    registered: u64,
+    /// Some node that is up routes to a standby target.
+    in_use: bool,
+    registered_area: u128,
+    idle_area: u128,
+}
+
 /// Load balancer state.
 pub(crate) struct LoadBalancer {
     nodes: Vec<Node>,
     targets: Vec<Target>,
     cross_zone: bool,
+    /// Per AZ: a warm standby, routed to only when the active AZs fail.
+    standby: Vec<bool>,
+    /// Some AZ is a standby (else every standby step is skipped).
+    has_standby: bool,
+    account: StandbyAccount,
     /// Attempts routed to a target since the group last read it.
     pub routed: u64,
     /// Phase of each target's first health check.
@@ -122,10 +150,17 @@ impl LoadBalancer {
                 }
             })
             .collect();
+        let mut standby = vec![false; s.azs.len()];
+        for &az in &s.load_balancer.standby_azs {
+            standby[az] = true;
+        }
         let mut lb = LoadBalancer {
             nodes,
             targets,
             cross_zone: s.load_balancer.cross_zone,
+            has_standby: standby.contains(&true),
+            standby,
+            account: StandbyAccount::default(),
             routed: 0,
             phase_rng: stream(s.seed, "lb.health_phase"),
             algorithm: s.load_balancer.algorithm,
@@ -135,8 +170,68 @@ impl LoadBalancer {
             routing_rng: stream(s.seed, "lb.routing"),
             weights: Vec::with_capacity(s.azs.len()),
         };
+        if lb.has_standby {
+            // The initial fleet is healthy: nodes keep to the active AZs.
+            lb.rebuild_healthy();
+            lb.refresh_standby();
+        }
         lb.refresh_dns(0);
         lb
+    }
+
+    /// Adds the standby's cost from the last change up to `now`. Called
+    /// before every change of registrations, target health or node power,
+    /// and at the end of the run.
+    pub(crate) fn account(&mut self, now: SimTime) {
+        if !self.has_standby {
+            return;
+        }
+        let a = &mut self.account;
+        let area = u128::from(a.registered) * u128::from(now.saturating_sub(a.since));
+        a.registered_area += area;
+        if !a.in_use {
+            a.idle_area += area;
+        }
+        a.since = now;
+    }
+
+    /// Re-reads what the standby costs and whether it takes traffic, after
+    /// a change ([`LoadBalancer::account`] came first); returns the new
+    /// `in_use` when it flipped.
+    pub(crate) fn refresh_standby(&mut self) -> Option<bool> {
+        if !self.has_standby {
+            return None;
+        }
+        let standby = &self.standby;
+        let targets = &self.targets;
+        let is_standby = |t: u32| standby[targets[t as usize].az];
+        self.account.registered = targets
+            .iter()
+            .filter(|t| t.registered && standby[t.az])
+            .count() as u64;
+        // A node's healthy set is all active or all standby; failing open,
+        // it routes to all its targets, standby ones included.
+        let in_use = self.nodes.iter().any(|n| {
+            n.down == 0
+                && match n.healthy.first() {
+                    Some(&t) => is_standby(t),
+                    None => self.fail_open && n.targets.iter().any(|&t| is_standby(t)),
+                }
+        });
+        let flipped = in_use != self.account.in_use;
+        self.account.in_use = in_use;
+        flipped.then_some(in_use)
+    }
+
+    /// Some node that is up routes to the standby.
+    pub(crate) fn standby_in_use(&self) -> bool {
+        self.account.in_use
+    }
+
+    /// Instance-ns of registered standby targets so far, and the idle part
+    /// (up to the last [`LoadBalancer::account`]).
+    pub(crate) fn standby_areas(&self) -> (u128, u128) {
+        (self.account.registered_area, self.account.idle_area)
     }
 
     /// Healthy targets per AZ.
@@ -394,12 +489,25 @@ impl LoadBalancer {
         changes
     }
 
+    /// Recomputes each node's routing set: healthy targets in active AZs,
+    /// else healthy targets in standby AZs. Done here, on health and
+    /// registration changes, so `route` stays a lookup.
     fn rebuild_healthy(&mut self) {
+        let standby = &self.standby;
+        let targets = &self.targets;
+        let healthy = |t: u32| targets[t as usize].health == Health::Healthy;
         for node in &mut self.nodes {
             node.healthy.clear();
             for &t in &node.targets {
-                if self.targets[t as usize].health == Health::Healthy {
+                if healthy(t) && !standby[targets[t as usize].az] {
                     node.healthy.push(t);
+                }
+            }
+            if node.healthy.is_empty() && self.has_standby {
+                for &t in &node.targets {
+                    if healthy(t) && standby[targets[t as usize].az] {
+                        node.healthy.push(t);
+                    }
                 }
             }
             if node.cursor >= node.healthy.len().max(1) {
@@ -420,10 +528,46 @@ impl Sim<'_> {
         }
     }
 
+    /// Closes the standby's cost interval at now: call before a change of
+    /// registrations, target health or LB node power.
+    pub(super) fn standby_account(&mut self) {
+        let now = self.now();
+        self.lb.account(now);
+    }
+
+    /// After such a change: re-reads the standby's state and traces when it
+    /// starts or stops taking traffic.
+    pub(super) fn standby_refresh(&mut self) {
+        if let Some(in_use) = self.lb.refresh_standby() {
+            self.trace_standby(in_use);
+        }
+    }
+
+    pub(super) fn trace_standby(&mut self, in_use: bool) {
+        let now = self.now();
+        let s = self.s;
+        let azs = || {
+            s.load_balancer
+                .standby_azs
+                .iter()
+                .map(|&az| s.azs[az].clone())
+                .collect()
+        };
+        self.trace.emit(now, || {
+            if in_use {
+                TraceEvent::StandbyInUse { azs: azs() }
+            } else {
+                TraceEvent::StandbyIdle { azs: azs() }
+            }
+        });
+    }
+
     /// Registers a newly launched instance with the target group.
     pub(super) fn lb_register(&mut self, target: u32) {
         let az = self.instances[target as usize].az;
+        self.standby_account();
         let reg = self.lb.register(target, az);
+        self.standby_refresh();
         let first = self
             .lb
             .first_check(self.s.load_balancer.health_check.interval);
@@ -434,7 +578,9 @@ impl Sim<'_> {
     /// goes on until the group terminates it).
     pub(super) fn lb_deregister(&mut self, target: u32) {
         let was_healthy = self.lb.serving(target);
+        self.standby_account();
         self.lb.deregister(target);
+        self.standby_refresh();
         if was_healthy {
             let now = self.now();
             let az = self.instances[target as usize].az;
@@ -503,10 +649,11 @@ impl Sim<'_> {
     /// Changes a target's health and everything that follows from it.
     pub(super) fn set_health(&mut self, target: u32, health: Health) {
         let now = self.now();
-        let t = &mut self.lb.targets[target as usize];
-        if t.health == health {
+        if self.lb.targets[target as usize].health == health {
             return;
         }
+        self.standby_account();
+        let t = &mut self.lb.targets[target as usize];
         t.health = health;
         t.health_epoch = t.health_epoch.wrapping_add(1);
         let (az, health_epoch) = (t.az, t.health_epoch);
@@ -517,6 +664,7 @@ impl Sim<'_> {
             instance: self.names[target as usize].clone(),
             health: health.name(),
         });
+        self.standby_refresh();
         match health {
             Health::Initial => {}
             Health::Unhealthy => {
@@ -551,12 +699,14 @@ impl Sim<'_> {
 
     /// Marks the LB node of `az` down (`delta` 1) or back (`delta` -1).
     pub(super) fn lb_node_power(&mut self, az: usize, down: bool) {
+        self.standby_account();
         let node = &mut self.lb.nodes[az];
         if down {
             node.down += 1;
         } else {
             node.down -= 1;
         }
+        self.standby_refresh();
         self.refresh_dns();
     }
 

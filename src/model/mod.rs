@@ -280,6 +280,12 @@ pub struct RunOutput {
     /// open in all (whole run, warm-up included).
     pub circuit_opened: u32,
     pub circuit_open: SimTime,
+    /// App instances registered in standby AZs, integrated over the run
+    /// (instance-nanoseconds; 0 without standby AZs).
+    pub standby_instance_ns: u128,
+    /// The part of `standby_instance_ns` during which no LB node that was
+    /// up routed to the standby: paid for and idle.
+    pub idle_standby_ns: u128,
 }
 
 /// The whole simulated system.
@@ -427,6 +433,10 @@ impl<'s> Sim<'s> {
         self.start_db_failures();
         self.start_kv_failures();
         self.start_asg();
+        if self.lb.standby_in_use() {
+            // No active AZ starts with a healthy target.
+            self.trace_standby(true);
+        }
     }
 
     /// Processes events up to and including time `limit` (or the end).
@@ -490,6 +500,8 @@ impl<'s> Sim<'s> {
     fn finish(mut self) -> RunOutput {
         let end_now = self.sched.now().max(self.s.duration);
         let autoscaling = self.asg.as_mut().map(|a| a.report(end_now));
+        self.lb.account(end_now);
+        let (standby_instance_ns, idle_standby_ns) = self.lb.standby_areas();
         let in_flight = self.clients.counted_in_flight();
         let end = self.sched.now().max(self.s.duration);
         let oldest_in_flight = self.clients.oldest_age(end);
@@ -521,6 +533,8 @@ impl<'s> Sim<'s> {
                 .breaker
                 .as_ref()
                 .map_or(0, |b| b.open_time(end)),
+            standby_instance_ns,
+            idle_standby_ns,
         }
     }
 
@@ -536,5 +550,7 @@ mod asg_tests;
 mod client_tests;
 #[cfg(test)]
 mod data_tests;
+#[cfg(test)]
+mod standby_tests;
 #[cfg(test)]
 mod tests;

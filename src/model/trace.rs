@@ -1,5 +1,5 @@
 //! `events.jsonl`: state changes of the run (faults, instance status, target
-//! health, DNS), one JSON object per line, streamed as they happen. Request
+//! health, DNS, the standby taking traffic), one JSON object per line, streamed as they happen. Request
 //! level events are left out: they would be millions of lines.
 //!
 //! The first [`KEPT_EVENTS`] state changes are also kept in memory, traced
@@ -40,6 +40,15 @@ pub enum TraceEvent {
     Dns {
         lb_node: String,
         in_dns: bool,
+    },
+    /// No node that is up has a healthy target in an active AZ any more:
+    /// traffic goes to the warm standby in `azs`.
+    StandbyInUse {
+        azs: Vec<String>,
+    },
+    /// No node that is up routes to the standby in `azs` any more.
+    StandbyIdle {
+        azs: Vec<String>,
     },
     /// A database node went down or came back (node 0 started as primary).
     DbNode {

@@ -19,7 +19,9 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-pub use summary::{CacheSummary, DatabaseSummary, DbFailoverSummary, SessionStoreSummary, Summary};
+pub use summary::{
+    CacheSummary, CostSummary, DatabaseSummary, DbFailoverSummary, SessionStoreSummary, Summary,
+};
 
 use crate::metrics::RowSink;
 use crate::model::{Progress, RunOutput, simulate_with_progress};

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::engine::{SimTime, as_secs_f64};
+use crate::engine::{NANOS_PER_SEC, SimTime, as_secs_f64};
 use crate::metrics::{
     AlarmChange, AlarmOutcome, CapacitySummary, DropReason, LatencySummary, Verdict,
 };
@@ -93,6 +93,21 @@ pub struct CacheSummary {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct SessionStoreSummary {
     pub failovers: u32,
+}
+
+/// What the app tier cost, in instance-hours.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CostSummary {
+    /// App instance-hours: the Auto Scaling Group's `instance_hours` when
+    /// there is a group, else the provisioned fleet, instances x duration
+    /// (a crashed or powered-off instance is still provisioned and paid for).
+    pub instance_hours: f64,
+    /// Hours of app instances registered in standby AZs (0 without
+    /// `load_balancer.standby_azs`).
+    pub standby_instance_hours: f64,
+    /// The part of `standby_instance_hours` during which no load balancer
+    /// node that was up routed to the standby: paid for and idle.
+    pub idle_standby_hours: f64,
 }
 
 /// What the clients' retry policy and circuit breaker did.
@@ -200,6 +215,8 @@ pub struct Summary {
     pub session_store: Option<SessionStoreSummary>,
     /// What the Auto Scaling Group did, when there is one.
     pub autoscaling: Option<AsgReport>,
+    /// Instance-hours of the app tier and of its standby.
+    pub cost: CostSummary,
     /// The monitoring block's alarms.
     pub alarms: Vec<AlarmSummary>,
     pub events_processed: u64,
@@ -209,6 +226,11 @@ pub struct Summary {
 
 fn secs(t: SimTime) -> f64 {
     as_secs_f64(t)
+}
+
+/// Instance-nanoseconds as instance-hours.
+fn hours(instance_ns: u128) -> f64 {
+    instance_ns as f64 / (3600.0 * NANOS_PER_SEC as f64)
 }
 
 fn fault_target(s: &Scenario, kind: &FaultKind) -> String {
@@ -388,6 +410,14 @@ impl Summary {
                 failovers: out.session_store_failovers,
             }),
             autoscaling: out.autoscaling.clone(),
+            cost: CostSummary {
+                instance_hours: out.autoscaling.as_ref().map_or_else(
+                    || hours(s.instance_count() as u128 * u128::from(s.duration)),
+                    |a| a.instance_hours,
+                ),
+                standby_instance_hours: hours(out.standby_instance_ns),
+                idle_standby_hours: hours(out.idle_standby_ns),
+            },
             alarms: m
                 .alarms
                 .iter()

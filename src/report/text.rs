@@ -257,6 +257,20 @@ pub fn render(sum: &Summary, paint: Paint) -> String {
             a.instance_hours
         );
     }
+    let c = &sum.cost;
+    let standby = if c.standby_instance_hours > 0.0 {
+        format!(
+            " ({:.1} standby, {:.1} idle)",
+            c.standby_instance_hours, c.idle_standby_hours
+        )
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        o,
+        "  cost          {:.1} instance-hours{standby}",
+        c.instance_hours
+    );
     for a in &sum.alarms {
         let fired = match a.first_fired_s {
             Some(t) => format!(

@@ -18,7 +18,7 @@ use super::text::human_secs;
 pub struct Entry {
     pub at: SimTime,
     /// What kind of moment it is: `fault`, `instance`, `health`, `dns`,
-    /// `database`, `cache`, `session_store`, `autoscaling`, `alarm`,
+    /// `standby`, `database`, `cache`, `session_store`, `autoscaling`, `alarm`,
     /// `recovery`.
     pub kind: &'static str,
     pub text: String,
@@ -109,6 +109,12 @@ fn asg_reason(reason: &str) -> &str {
     }
 }
 
+/// `AZ b` or `AZs b, c`.
+fn az_list(azs: &[String]) -> String {
+    let s = if azs.len() == 1 { "" } else { "s" };
+    format!("AZ{s} {}", azs.join(", "))
+}
+
 fn store_kind(store: &str) -> &'static str {
     if store == "cache" {
         "cache"
@@ -189,6 +195,22 @@ fn from_event(s: &Scenario, sum: &Summary, at: SimTime, e: &TraceEvent) -> Optio
                     "DNS stops returning the load balancer node in AZ {lb_node}; clients notice as their cached answers expire"
                 )
             },
+        ),
+        TraceEvent::StandbyInUse { azs } => Entry::new(
+            at,
+            "standby",
+            format!(
+                "no load balancer node has a healthy target in an active AZ: traffic fails over to the warm standby in {}",
+                az_list(azs)
+            ),
+        ),
+        TraceEvent::StandbyIdle { azs } => Entry::new(
+            at,
+            "standby",
+            format!(
+                "the load balancer stops routing to the warm standby in {}: it is idle again",
+                az_list(azs)
+            ),
         ),
         TraceEvent::DbNode { node, role, up } => Entry::new(
             at,

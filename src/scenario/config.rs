@@ -122,6 +122,11 @@ pub struct LoadBalancer {
     pub algorithm: Algorithm,
     /// A node may route to targets in every AZ, not only its own.
     pub cross_zone: bool,
+    /// Warm-standby AZs (indices into `azs`, ascending; empty: every AZ is
+    /// active). A node routes to its healthy targets in these AZs only when
+    /// it has no healthy target in an active AZ (active-passive failover).
+    /// Never every AZ, and only with `cross_zone` (validated).
+    pub standby_azs: Vec<usize>,
     /// With no healthy target, route to all registered targets (as ALB does).
     pub fail_open: bool,
     pub health_check: HealthCheck,

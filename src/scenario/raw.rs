@@ -110,6 +110,7 @@ pub(crate) struct RawNetwork {
 pub(crate) struct RawLoadBalancer {
     pub algorithm: Leaf,
     pub cross_zone: Leaf,
+    pub standby_azs: Option<Vec<Scalar>>,
     pub fail_open: Leaf,
     pub health_check: Option<RawHealthCheck>,
     pub deregistration_delay: Leaf,

@@ -61,7 +61,7 @@ pub(crate) fn resolve(raw: &RawScenario, default_name: &str) -> Res<Scenario> {
         )?,
     };
 
-    let load_balancer = resolve_lb(raw.load_balancer.as_ref(), &root.key("load_balancer"))?;
+    let load_balancer = resolve_lb(raw.load_balancer.as_ref(), &azs, &root.key("load_balancer"))?;
     let app = resolve_app(raw.app.as_ref(), &root.key("app"))?;
     let workload = resolve_workload(raw.workload.as_ref(), &root.key("workload"))?;
     let metrics = resolve_metrics(raw.metrics.as_ref(), &root.key("metrics"))?;
@@ -214,7 +214,7 @@ fn resolve_azs(value: Option<&[Scalar]>, path: &KeyPath) -> Res<Vec<String>> {
     Ok(azs)
 }
 
-fn resolve_lb(raw: Option<&RawLoadBalancer>, path: &KeyPath) -> Res<LoadBalancer> {
+fn resolve_lb(raw: Option<&RawLoadBalancer>, azs: &[String], path: &KeyPath) -> Res<LoadBalancer> {
     let default = RawLoadBalancer::default();
     let raw = raw.unwrap_or(&default);
     let algorithm = choice(
@@ -228,6 +228,12 @@ fn resolve_lb(raw: Option<&RawLoadBalancer>, path: &KeyPath) -> Res<LoadBalancer
         d::ALGORITHM,
     )?;
     let cross_zone = boolean(&raw.cross_zone, &path.key("cross_zone"), d::CROSS_ZONE)?;
+    let standby_azs = resolve_standby_azs(
+        raw.standby_azs.as_deref(),
+        azs,
+        cross_zone,
+        &path.key("standby_azs"),
+    )?;
     let fail_open = boolean(&raw.fail_open, &path.key("fail_open"), d::FAIL_OPEN)?;
     let health_check = resolve_health_check(raw.health_check.as_ref(), &path.key("health_check"))?;
     let deregistration_delay = duration_or(
@@ -244,12 +250,56 @@ fn resolve_lb(raw: Option<&RawLoadBalancer>, path: &KeyPath) -> Res<LoadBalancer
     Ok(LoadBalancer {
         algorithm,
         cross_zone,
+        standby_azs,
         fail_open,
         health_check,
         deregistration_delay,
         dns_ttl,
         max_outstanding,
     })
+}
+
+/// `load_balancer.standby_azs`: AZ names -> ascending AZ indices.
+fn resolve_standby_azs(
+    value: Option<&[Scalar]>,
+    azs: &[String],
+    cross_zone: bool,
+    path: &KeyPath,
+) -> Res<Vec<usize>> {
+    let items = value.unwrap_or_default();
+    let mut out: Vec<usize> = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let p = path.index(i);
+        let az = find_az(item, azs, &p)?;
+        if out.contains(&az) {
+            return Err(Issue::at(&p, format!("AZ `{}` is listed twice", azs[az])));
+        }
+        out.push(az);
+    }
+    if out.is_empty() {
+        return Ok(out);
+    }
+    if out.len() == azs.len() {
+        return Err(Issue::at(
+            path,
+            format!(
+                "lists every AZ ({}): at least one must stay active to take the traffic",
+                suggest::list(azs)
+            ),
+        ));
+    }
+    if !cross_zone {
+        // Each node then sees only its own AZ's targets: the standby AZ's
+        // node would only ever route to the standby, the others never.
+        return Err(Issue::at(
+            path,
+            "a standby AZ needs `load_balancer.cross_zone: true`: without cross-zone \
+             routing the standby AZ's own load balancer node would only ever see its \
+             standby targets",
+        ));
+    }
+    out.sort_unstable();
+    Ok(out)
 }
 
 fn resolve_health_check(raw: Option<&RawHealthCheck>, path: &KeyPath) -> Res<HealthCheck> {
