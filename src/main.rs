@@ -485,7 +485,11 @@ fn bench_sweep(s: Scenario, n: u32, jobs: Option<usize>) -> Result<(), String> {
         })?;
         let wall = t.elapsed().as_secs_f64();
         if rows.len() != todo.len() {
-            return Err(format!("{} of {} runs failed", todo.len() - rows.len(), todo.len()));
+            return Err(format!(
+                "{} of {} runs failed",
+                todo.len() - rows.len(),
+                todo.len()
+            ));
         }
         let csv = rows
             .values()
@@ -495,7 +499,10 @@ fn bench_sweep(s: Scenario, n: u32, jobs: Option<usize>) -> Result<(), String> {
     };
     println!("bench sweep {}: {n} runs, 1 thread then {jobs}", plan.name);
     let (one, rows_one) = time(1)?;
-    println!("  1 thread            {one:.2} s ({:.3} s per run)", one / f64::from(n));
+    println!(
+        "  1 thread            {one:.2} s ({:.3} s per run)",
+        one / f64::from(n)
+    );
     let (many, rows_many) = time(jobs)?;
     println!(
         "  {jobs} threads           {many:.2} s ({:.3} s per run)",

@@ -538,3 +538,184 @@ fn confidence_intervals_cover_a_known_mean_95_percent_of_the_time() {
         );
     }
 }
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A folder with `sim` in it, for the recipes that call `sim` by name.
+fn path_with_sim(tmp: &Path) -> std::ffi::OsString {
+    let bin = tmp.join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(assert_cmd::cargo::cargo_bin("sim"), bin.join("sim")).unwrap();
+    let mut paths = vec![bin];
+    paths.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(paths).unwrap()
+}
+
+fn shell(program: &str, script: &str, cwd: &Path, path: &std::ffi::OsStr, env: (&str, String)) {
+    let o = std::process::Command::new(program)
+        .args(["-c", script])
+        .current_dir(cwd)
+        .env("PATH", path)
+        .env(env.0, env.1)
+        .env("SLURM_CPUS_PER_TASK", "1")
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// The README's cluster recipes work as written (with 2 seeds instead of
+/// 500): every task of the Slurm array and every pod of the Kubernetes
+/// Indexed Job, then the merge their comments give, equal one machine's
+/// sweep byte for byte.
+#[test]
+fn the_cluster_recipes_shard_and_merge_to_the_whole_sweep() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = path_with_sim(tmp.path());
+    let whole = |cwd: &Path, file: &str| {
+        let o = sim()
+            .current_dir(cwd)
+            .args(["sweep", file, "--seeds", "2", "--out", "whole", "-q"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        cwd.join("whole")
+    };
+    // The merge command in a recipe's comments, from `sim merge` to the end
+    // of its line.
+    let quoted_merge = |text: &str| -> String {
+        let line = text.lines().find(|l| l.contains("sim merge")).unwrap();
+        let at = line.find("sim merge").unwrap();
+        line[at..].trim_end().trim_end_matches('\'').to_string()
+    };
+
+    // Slurm: the script runs once per array task.
+    let sbatch = fs::read_to_string(repo().join("docs/cluster/sweep.sbatch")).unwrap();
+    assert!(sbatch.contains("#SBATCH --array=1-8"));
+    assert!(sbatch.contains("--shard \"${SLURM_ARRAY_TASK_ID}/8\""));
+    let script = sbatch.replace("--seeds 500", "--seeds 2");
+    assert_ne!(
+        script, sbatch,
+        "the recipe's --seeds changed: update this test"
+    );
+    let cwd = tmp.path().join("slurm");
+    fs::create_dir_all(&cwd).unwrap();
+    std::os::unix::fs::symlink(repo().join("scenarios"), cwd.join("scenarios")).unwrap();
+    for k in 1..=8 {
+        shell(
+            "bash",
+            &script,
+            &cwd,
+            &path,
+            ("SLURM_ARRAY_TASK_ID", k.to_string()),
+        );
+    }
+    let merge = quoted_merge(&sbatch);
+    assert!(merge.starts_with("sim merge "), "{merge}");
+    shell(
+        "bash",
+        &merge,
+        &cwd,
+        &path,
+        ("SLURM_ARRAY_TASK_ID", String::new()),
+    );
+    let merged = cwd.join("results/health-check-tuning/merged");
+    assert_same_files(&whole(&cwd, "scenarios/health-check-tuning.yaml"), &merged);
+
+    // Kubernetes: the container's command, once per completion index, with
+    // the volume and the image's scenarios folder as local folders.
+    let job_text = fs::read_to_string(repo().join("docs/cluster/sweep-indexed-job.yaml")).unwrap();
+    let job: serde_yaml::Value = serde_yaml::from_str(&job_text).unwrap();
+    assert_eq!(job["spec"]["completionMode"].as_str(), Some("Indexed"));
+    let completions = job["spec"]["completions"].as_u64().unwrap();
+    assert_eq!(completions, 8);
+    let container = &job["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["command"][0].as_str(), Some("sh"));
+    let cwd = tmp.path().join("k8s");
+    fs::create_dir_all(&cwd).unwrap();
+    std::os::unix::fs::symlink(repo().join("scenarios"), cwd.join("scenarios")).unwrap();
+    let local = |s: &str| {
+        s.replace("--seeds 500", "--seeds 2")
+            .replace("/scenarios/", &format!("{}/scenarios/", cwd.display()))
+            .replace("/results/", &format!("{}/results/", cwd.display()))
+    };
+    let args = local(container["args"][0].as_str().unwrap());
+    for i in 0..completions {
+        shell(
+            "sh",
+            &args,
+            &cwd,
+            &path,
+            ("JOB_COMPLETION_INDEX", i.to_string()),
+        );
+    }
+    let merge = local(&quoted_merge(&job_text));
+    assert!(merge.starts_with("sim merge "), "{merge}");
+    shell(
+        "sh",
+        &merge,
+        &cwd,
+        &path,
+        ("JOB_COMPLETION_INDEX", String::new()),
+    );
+    let file = format!("{}/scenarios/health-check-tuning.yaml", cwd.display());
+    assert_same_files(&whole(&cwd, &file), &cwd.join("results/merged"));
+}
+
+/// The README's comparison: the same fleet active-active and
+/// active-passive. Seed by seed the passive design drops more (every
+/// attempt goes to the dead AZ until all its targets are out) and pays for
+/// idle standby hours; both pay for the same six instances.
+#[test]
+fn active_passive_drops_more_and_idles_its_standby() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("c");
+    let o = sim()
+        .current_dir(repo())
+        .args([
+            "compare",
+            "scenarios/active-active-vs-passive.yaml",
+            "--seeds",
+            "4",
+            "-q",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = fs::read_to_string(out.join("runs.csv")).unwrap();
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let h = r.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 8);
+    let num = |row: &csv::StringRecord, name: &str| row[col(name)].parse::<f64>().unwrap();
+    for k in 0..4 {
+        let (aa, ap) = (&rows[k], &rows[4 + k]);
+        assert_eq!(
+            (&aa[col("design")], &ap[col("design")]),
+            ("active-active", "active-passive")
+        );
+        assert_eq!(aa[col("seed")], ap[col("seed")]);
+        assert!(
+            num(ap, "dropped") > num(aa, "dropped"),
+            "seed {}",
+            &aa[col("seed")]
+        );
+        assert_eq!(num(aa, "idle_standby_hours"), 0.0);
+        // Three standby instances for 20 minutes, minus the time they
+        // served (the outage, 10 min, and the return to a).
+        let idle = num(ap, "idle_standby_hours");
+        assert!(idle > 0.0 && idle < 3.0 * 10.0 / 60.0, "{idle}");
+        assert_eq!(num(aa, "instance_hours"), num(ap, "instance_hours"));
+        assert_eq!(num(aa, "instance_hours"), 6.0 * 20.0 / 60.0);
+    }
+}

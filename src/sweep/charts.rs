@@ -49,12 +49,22 @@ pub fn charted(stats: &[PointStats], metric: usize) -> bool {
     })
 }
 
-/// Every chart of the study.
+/// Whether a metric takes more than one value across the study's runs.
+pub fn varies(stats: &[PointStats], m: usize) -> bool {
+    let mut seen = stats.iter().filter_map(|p| p.stats[m].as_ref());
+    let Some(first) = seen.next() else {
+        return false;
+    };
+    first.min != first.max || seen.any(|s| s.min != first.min || s.max != first.max)
+}
+
+/// Every chart of the study: the metrics that vary (one equal in every run,
+/// like the cost of a fixed fleet, is a table cell, not a chart).
 pub fn draw(plan: &Plan, rows: &BTreeMap<usize, Row>, stats: &[PointStats]) -> Vec<Drawn> {
     font::ensure_registered();
     let mut out = Vec::new();
     for (m, metric) in METRICS.iter().enumerate() {
-        if metric.better.is_none() || !charted(stats, m) || plan.columns.is_empty() {
+        if metric.better.is_none() || !varies(stats, m) || plan.columns.is_empty() {
             continue;
         }
         let title = format!("{}: {} (mean, 95% CI)", plan.name, metric.title);
@@ -75,7 +85,7 @@ pub fn draw(plan: &Plan, rows: &BTreeMap<usize, Row>, stats: &[PointStats]) -> V
         }
     }
     let lat = metric_index("failover_latency_s").expect("a metric");
-    if charted(stats, lat) {
+    if varies(stats, lat) {
         let title = format!("{}: failover latency across seeds (CDF)", plan.name);
         let mut svg = String::new();
         let drawn = {
@@ -198,6 +208,8 @@ fn metric_chart<DB: DrawingBackend>(
             .draw()
             .map_err(err)?;
         let at = |x: usize| SegmentValue::CenterOf(x as i32);
+        // Designs have no order: points and intervals, no line between them.
+        let ordered = !matches!(column.as_str(), "design" | "variant");
         for (i, (label, pts)) in lines.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
             // The confidence band: the polygon up the highs and back down
@@ -211,7 +223,7 @@ fn metric_chart<DB: DrawingBackend>(
                         .filter_map(|(x, _, ci)| ci.map(|c| (at(*x), c.0))),
                 )
                 .collect();
-            if band.len() > 2 {
+            if ordered && band.len() > 2 {
                 chart
                     .draw_series(std::iter::once(Polygon::new(
                         band,
@@ -232,11 +244,13 @@ fn metric_chart<DB: DrawingBackend>(
                         .map(|(x, m, _)| Circle::new((at(*x), *m), 4, color.filled())),
                 )
                 .map_err(err)?;
+            let line: Vec<_> = if ordered {
+                pts.iter().map(|(x, m, _)| (at(*x), *m)).collect()
+            } else {
+                Vec::new()
+            };
             let series = chart
-                .draw_series(LineSeries::new(
-                    pts.iter().map(|(x, m, _)| (at(*x), *m)),
-                    color.stroke_width(2),
-                ))
+                .draw_series(LineSeries::new(line, color.stroke_width(2)))
                 .map_err(err)?;
             if i < MAX_LEGEND {
                 series.label(label).legend(move |(x, y)| {

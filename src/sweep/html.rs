@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use super::charts::{Drawn, charted};
 use super::output::{PointStats, pair, winner};
-use super::{Kind, METRICS, Plan, Row, Shard, number, show_ci};
+use super::{Kind, METRICS, Plan, Row, Shard, show_ci, signed};
 use crate::report::html::{STYLE, esc};
 
 /// The metrics a table shows: availability always, others when some run
@@ -180,13 +180,15 @@ fn compare_tables(
                 Some(d) => (
                     d.n,
                     match d.ci {
-                        Some((lo, hi)) => format!(
-                            "{:+} [{:+}, {:+}]",
-                            Signed(number(m, d.mean)),
-                            Signed(number(m, lo)),
-                            Signed(number(m, hi))
-                        ),
-                        None => format!("{:+}", Signed(number(m, d.mean))),
+                        Some((lo, hi)) => {
+                            format!(
+                                "{} [{}, {}]",
+                                signed(m, d.mean),
+                                signed(m, lo),
+                                signed(m, hi)
+                            )
+                        }
+                        None => signed(m, d.mean),
                     },
                 ),
                 None => (0, "–".into()),
@@ -205,17 +207,4 @@ fn compare_tables(
         }
     }
     let _ = writeln!(o, "</table>");
-}
-
-/// A formatted number shown with its sign (`+1.50`, `-0.20`).
-struct Signed(String);
-
-impl std::fmt::Display for Signed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if f.sign_plus() && !self.0.starts_with('-') {
-            write!(f, "+{}", self.0)
-        } else {
-            write!(f, "{}", self.0)
-        }
-    }
 }

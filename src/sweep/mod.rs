@@ -169,7 +169,7 @@ pub const METRICS: [Metric; 11] = [
     metric(
         "recovered",
         "Runs where every fault recovered",
-        "%",
+        "% of runs",
         Some(Better::Higher),
     ),
     metric(
@@ -286,9 +286,8 @@ pub fn row_of(spec: &RunSpec, sum: &Summary) -> Row {
             count(sum.database.as_ref().map_or(0, |d| d.lost_writes)),
             count(sum.sessions_lost),
             sum.latency_ms.as_ref().map(|l| l.p99),
-            // MERGE-STANDBY: replaced by sum.cost once the cost block lands.
-            Some(sum.autoscaling.as_ref().map_or(0.0, |a| a.instance_hours)),
-            Some(0.0),
+            Some(sum.cost.instance_hours),
+            Some(sum.cost.idle_standby_hours),
         ],
         verdict: verdict.to_string(),
         event_hash: sum.event_hash.clone(),
@@ -599,7 +598,8 @@ pub fn prepare(req: &Request) -> Result<Study, ScenarioError> {
 }
 
 /// A metric's number for people: availability (percent) with 4
-/// decimals, seconds and hours with 2, milliseconds and mean counts with 1.
+/// decimals, seconds and hours with 2, milliseconds, shares of runs and
+/// mean counts with 1.
 pub fn number(metric: usize, v: f64) -> String {
     match METRICS[metric].unit {
         "%" => format!("{v:.4}"),
@@ -614,7 +614,18 @@ pub fn show(metric: usize, v: f64) -> String {
     match METRICS[metric].unit {
         "%" => format!("{}%", number(metric, v)),
         "s" | "h" | "ms" => format!("{} {}", number(metric, v), METRICS[metric].unit),
+        "% of runs" => format!("{}% of runs", number(metric, v)),
         _ => number(metric, v),
+    }
+}
+
+/// The number with a sign: `+1.50`, `-0.20`, `+0` (for differences).
+pub fn signed(metric: usize, v: f64) -> String {
+    let n = number(metric, v);
+    if n.starts_with('-') {
+        n
+    } else {
+        format!("+{n}")
     }
 }
 
@@ -636,6 +647,7 @@ pub fn show_ci(metric: usize, s: &stats::Stats) -> String {
     match METRICS[metric].unit {
         "%" => format!("{}%", number_ci(metric, s)),
         "s" | "h" | "ms" => format!("{} {}", number_ci(metric, s), METRICS[metric].unit),
+        "% of runs" => format!("{}% of runs", number_ci(metric, s)),
         _ => number_ci(metric, s),
     }
 }

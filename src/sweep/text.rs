@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use super::charts::charted;
+use super::charts::{charted, varies};
 use super::output::{PointStats, pair, winner};
-use super::{Kind, METRICS, Plan, Row, metric_index, number, number_ci};
+use super::{Kind, METRICS, Plan, Row, metric_index, number, number_ci, signed};
 
 /// Columns aligned on their widest cell (by characters).
 fn align(rows: &[Vec<String>]) -> String {
@@ -48,9 +48,13 @@ fn headline(stats: &[PointStats]) -> Vec<usize> {
         .collect()
 }
 
-/// Points × headline metrics, `mean [95% CI]`.
+/// Points × headline metrics, `mean [95% CI]`; a metric equal in every run
+/// (the cost of a fixed fleet, say) is left to points.csv.
 pub fn points(plan: &Plan, stats: &[PointStats]) -> String {
-    let metrics = headline(stats);
+    let metrics: Vec<usize> = headline(stats)
+        .into_iter()
+        .filter(|&m| varies(stats, m) || METRICS[m].name == "availability")
+        .collect();
     let mut rows = vec![{
         let mut h = vec!["point".to_string(), "runs".to_string()];
         h.extend(
@@ -96,7 +100,12 @@ pub fn comparison(plan: &Plan, rows: &BTreeMap<usize, Row>, stats: &[PointStats]
                     .diff
                     .and_then(|d| {
                         d.ci.map(|(lo, hi)| {
-                            format!("{:+.*} [{:+.*}, {:+.*}]", 2, d.mean, 2, lo, 2, hi)
+                            format!(
+                                "{} [{}, {}]",
+                                signed(m, d.mean),
+                                signed(m, lo),
+                                signed(m, hi)
+                            )
                         })
                     })
                     .unwrap_or_else(|| "-".into())
