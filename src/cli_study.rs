@@ -60,6 +60,8 @@ struct Progress {
     plain: bool,
     total: u64,
     done: u64,
+    /// Runs already done when this invocation started (not in the rate).
+    resumed: u64,
     started: Instant,
     last_line: Instant,
 }
@@ -74,9 +76,15 @@ impl Progress {
             let bar = ProgressBar::new(total).with_position(done);
             bar.set_style(
                 ProgressStyle::with_template(
-                    "{spinner} {pos}/{len} runs [{bar:30}] {percent}% {per_sec} eta {eta}",
+                    "{spinner} {pos}/{len} runs [{bar:30}] {percent}% {rate} eta {eta}",
                 )
                 .expect("constant template")
+                .with_key(
+                    "rate",
+                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.1} runs/s", state.per_sec());
+                    },
+                )
                 .progress_chars("=> "),
             );
             bar.reset_eta();
@@ -87,6 +95,7 @@ impl Progress {
             plain: !quiet && !tty,
             total,
             done,
+            resumed: done,
             started: Instant::now(),
             last_line: Instant::now(),
         }
@@ -100,12 +109,14 @@ impl Progress {
         if self.plain && self.last_line.elapsed() >= PLAIN_EVERY {
             self.last_line = Instant::now();
             let secs = self.started.elapsed().as_secs_f64();
+            let rate = (self.done - self.resumed) as f64 / secs.max(1e-9);
+            let left = self.total.saturating_sub(self.done) as f64 / rate.max(1e-9);
             eprintln!(
-                "{}/{} runs ({:.0}%), {:.1} runs/s",
+                "{}/{} runs ({:.0}%), {rate:.1} runs/s, eta {}",
                 self.done,
                 self.total,
                 100.0 * self.done as f64 / self.total.max(1) as f64,
-                self.done as f64 / secs.max(1e-9)
+                humantime::format_duration(Duration::from_secs(left.ceil() as u64))
             );
         }
     }
@@ -141,7 +152,37 @@ fn study(req: sweep::Request, args: &StudyArgs, gate: Option<Vec<usize>>) -> Res
     } else {
         output::Existing::Keep
     };
-    let (mut rows, mut appender) = output::open(&dir, &plan, args.shard, existing)?;
+    if gate.is_some() && plan.seeds < 2 {
+        return Err("--fail-if-worse needs --seeds 2 or more: one seed gives no interval".into());
+    }
+    let (read, mut appender) = output::open(&dir, &plan, args.shard, existing)?;
+    let mut rows = read.rows;
+    if read.skipped > 0 && !args.quiet {
+        eprintln!(
+            "{}: skipped {} unreadable line(s); those runs run again",
+            dir.join(output::RUNS).display(),
+            read.skipped
+        );
+    }
+    // The plan matches; check that this build's model gives the same
+    // results too, by running again the first run the folder holds.
+    if let Some(first) = rows.values().next() {
+        let spec = plan.spec(first.run);
+        match sweep::run_one(&scenarios[spec.point], &spec) {
+            Ok(again) if again == *first => {}
+            Ok(again) => {
+                return Err(format!(
+                    "{}: its runs come from another build of the simulator (run {} gave \
+                     event hash {} then, {} now): choose another --out for this build",
+                    dir.display(),
+                    first.run,
+                    first.event_hash,
+                    again.event_hash
+                ));
+            }
+            Err(message) => return Err(format!("run {} failed: {message}", first.run)),
+        }
+    }
     let todo: Vec<RunSpec> = (0..plan.total_runs())
         .filter(|&r| args.shard.is_none_or(|s| s.holds(r)) && !rows.contains_key(&r))
         .map(|r| plan.spec(r))
@@ -170,21 +211,20 @@ fn study(req: sweep::Request, args: &StudyArgs, gate: Option<Vec<usize>>) -> Res
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let started = Instant::now();
-    let ran = sweep::execute(
-        &plan,
-        &scenarios,
-        &todo,
-        jobs,
-        &STOP,
-        |outcome| match outcome {
+    let mut finished = 0usize;
+    let ran = sweep::execute(&plan, &scenarios, &todo, jobs, &STOP, |outcome| {
+        finished += 1;
+        match outcome {
             Outcome::Done(row) => {
-                if let Err(e) = appender.append(&output::line(&plan, &row)) {
-                    // Without the file, finishing more runs would lose them.
-                    write_error.get_or_insert(e);
+                // After a failed write nothing more is appended (a half
+                // line could follow): the runs under way stay in memory.
+                if write_error.is_none()
+                    && let Err(e) = appender.append(&output::line(&plan, &row))
+                {
+                    write_error = Some(e);
                     STOP.store(true, Ordering::SeqCst);
                 }
                 rows.insert(row.run, row);
-                progress.tick();
             }
             Outcome::Failed { spec, message } => {
                 progress.say(&format!(
@@ -195,10 +235,10 @@ fn study(req: sweep::Request, args: &StudyArgs, gate: Option<Vec<usize>>) -> Res
                     plan.repeat_command(&spec)
                 ));
                 failed.push((spec, message));
-                progress.tick();
             }
-        },
-    );
+        }
+        progress.tick();
+    });
     std::panic::set_hook(hook);
     progress.finish();
     ran?;
@@ -216,10 +256,7 @@ fn study(req: sweep::Request, args: &StudyArgs, gate: Option<Vec<usize>>) -> Res
         } else {
             print!("{}", text::points(&plan, &stats));
         }
-        println!(
-            "  {} runs in {wall:.1} s on {jobs} thread(s); mean [95% CI] over seeds",
-            todo.len()
-        );
+        println!("  {finished} runs in {wall:.1} s on {jobs} thread(s); mean [95% CI] over seeds");
         println!(
             "  wrote         {}/ (runs.csv, points.csv, charts/ ...)",
             dir.display()
@@ -263,7 +300,7 @@ pub fn merge(args: MergeArgs) -> Result<u8, String> {
         let file = output::read_plan(dir)?;
         match &plan {
             None => plan = Some((file.plan.clone(), dir.clone())),
-            Some((p, first)) if *p != file.plan => {
+            Some((p, first)) if !p.same_study(&file.plan) => {
                 return Err(format!(
                     "{} and {} hold different studies (other files, parameters, seeds or version)",
                     first.display(),
@@ -274,7 +311,14 @@ pub fn merge(args: MergeArgs) -> Result<u8, String> {
         }
         shards.push(file.shard);
         let part = output::read_runs(&dir.join(output::RUNS), &file.plan)?;
-        for (run, row) in part {
+        if part.skipped > 0 {
+            eprintln!(
+                "{}: skipped {} unreadable line(s)",
+                dir.join(output::RUNS).display(),
+                part.skipped
+            );
+        }
+        for (run, row) in part.rows {
             if let Some(old) = rows.get(&run)
                 && *old != row
             {
@@ -293,7 +337,13 @@ pub fn merge(args: MergeArgs) -> Result<u8, String> {
     } else {
         output::Existing::Keep
     };
-    if args.dirs.iter().any(|d| d == &args.out) {
+    // The same folder however it is spelt (./a, a/, /abs/a).
+    let out_real = std::fs::canonicalize(&args.out).ok();
+    if args
+        .dirs
+        .iter()
+        .any(|d| d == &args.out || out_real.is_some() && std::fs::canonicalize(d).ok() == out_real)
+    {
         return Err(format!(
             "--out {} is one of the folders to merge: choose a new folder",
             args.out.display()

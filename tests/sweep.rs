@@ -405,8 +405,9 @@ fn compare_pairs_the_designs_and_gates_on_a_worse_one() {
     // difference is positive and fast wins.
     let f: Vec<&str> = line.split(',').collect();
     assert_eq!((f[1], f[2], f[3]), ("fast", "slow", "6"));
-    assert!(f[7].parse::<f64>().unwrap() > 0.0, "{line}");
-    assert_eq!(f[9], "fast", "{line}");
+    assert_eq!((f[4], f[5]), ("0", "0"), "{line}");
+    assert!(f[8].parse::<f64>().unwrap() > 0.0, "{line}");
+    assert_eq!(f[11], "fast", "{line}");
     assert!(out.join("compare.html").is_file());
 
     // The gate: slow is worse than the baseline fast on latency (exit 1);
@@ -718,4 +719,207 @@ fn active_passive_drops_more_and_idles_its_standby() {
         assert_eq!(num(aa, "instance_hours"), num(ap, "instance_hours"));
         assert_eq!(num(aa, "instance_hours"), 6.0 * 20.0 / 60.0);
     }
+}
+
+#[test]
+fn the_gate_fails_a_design_that_never_recovers_and_needs_two_seeds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (fast, _) = write_designs(tmp.path());
+    // Health checks too slow to ever notice the crash within the run: no
+    // failover latency on any seed, which is worse than any.
+    let never = tmp.path().join("never.yaml");
+    fs::write(
+        &never,
+        SMALL
+            .replace("name: small", "name: never")
+            .replace("interval: 10s", "interval: 60s")
+            .replace("unhealthy_threshold: 2 }", "unhealthy_threshold: 5 }"),
+    )
+    .unwrap();
+    let o = sim()
+        .arg("compare")
+        .args([&fast, &never])
+        .args([
+            "--seeds",
+            "3",
+            "-q",
+            "--fail-if-worse",
+            "failover_latency_s",
+            "--out",
+        ])
+        .arg(tmp.path().join("g"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("never is worse than fast on failover_latency_s"));
+    let csv = fs::read_to_string(tmp.path().join("g/compare.csv")).unwrap();
+    let line = csv
+        .lines()
+        .find(|l| l.starts_with("failover_latency_s,"))
+        .unwrap();
+    // No paired seed; three where only the baseline has a value.
+    assert!(
+        line.starts_with("failover_latency_s,fast,never,0,3,0,"),
+        "{line}"
+    );
+    assert!(line.ends_with(",fast"), "{line}");
+    let o = sim()
+        .arg("compare")
+        .args([&fast, &never])
+        .args(["--seeds", "1", "--fail-if-worse", "all", "--out"])
+        .arg(tmp.path().join("one"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--seeds 2 or more"), "{}", stderr(&o));
+}
+
+#[test]
+fn swept_keys_may_not_be_the_seed_or_a_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write_small(tmp.path());
+    for (param, want) in [
+        ("seed=1,2", "--seed, --seeds"),
+        ("availability=1,2", "names a column"),
+        ("description=it's,x", ""),
+    ] {
+        let o = sweep(
+            &f,
+            &tmp.path().join("s"),
+            &["--param", param, "--seeds", "1", "--force"],
+        );
+        if want.is_empty() {
+            // An apostrophe inside a value is text, not a quote.
+            assert!(o.status.success(), "{param}: {}", stderr(&o));
+            let runs = fs::read_to_string(tmp.path().join("s/runs.csv")).unwrap();
+            assert!(runs.lines().nth(1).unwrap().contains(",it's,"), "{runs}");
+        } else {
+            assert_eq!(o.status.code(), Some(2), "{param}");
+            assert!(stderr(&o).contains(want), "{param}: {}", stderr(&o));
+        }
+    }
+    let o = sweep(
+        &f,
+        &tmp.path().join("s"),
+        &[
+            "--param",
+            "workload.rate=5/s",
+            "--param",
+            "workload.rate=6/s",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("swept twice"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_nested_variant_sets_only_the_keys_it_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |variant: &str, dir: &str| {
+        let f = tmp.path().join(format!("{dir}.yaml"));
+        fs::write(
+            &f,
+            format!("{SMALL}variants:\n  base: {{}}\n  slow: {variant}\n"),
+        )
+        .unwrap();
+        let o = sim()
+            .arg("compare")
+            .arg(&f)
+            .args(["--seeds", "2", "-q", "--out"])
+            .arg(tmp.path().join(dir))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        fs::read_to_string(tmp.path().join(dir).join("runs.csv")).unwrap()
+    };
+    // The nested form keeps the file's other health check keys, exactly as
+    // the dotted form does.
+    let nested = run(
+        "{ load_balancer: { health_check: { interval: 20s } } }",
+        "nested",
+    );
+    let dotted = run("{ load_balancer.health_check.interval: 20s }", "dotted");
+    assert_eq!(nested, dotted);
+    let bad = tmp.path().join("bad.yaml");
+    fs::write(&bad, format!("{SMALL}variants:\n  1: {{}}\n  b: {{}}\n")).unwrap();
+    let o = sim().arg("compare").arg(&bad).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("a variant name is text, not a number"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn resume_accepts_the_same_study_however_written_and_checks_the_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write_small(tmp.path());
+    let out = tmp.path().join("s");
+    let args = ["--seeds", "2", "--shard", "1/2"];
+    assert!(sweep(&f, &out, &args).status.success());
+    // A comment and the path spelt differently: the same study.
+    fs::write(&f, format!("# tuned on Tuesday\n{SMALL}")).unwrap();
+    let dotted = tmp.path().join(".").join("small.yaml");
+    let o = sweep(&dotted, &out, &[&args[..], &["--resume"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    // A garbled line in the middle is skipped and its run done again.
+    let runs = out.join("runs.csv");
+    let whole = fs::read_to_string(&runs).unwrap();
+    let mut lines: Vec<String> = whole.lines().map(String::from).collect();
+    lines[3] = "3,1,20s,garbled".into();
+    fs::write(&runs, lines.join("\n") + "\n").unwrap();
+    let o = sweep(&f, &out, &[&args[..], &["--resume"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("skipped 1 unreadable line"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("1 to run"), "{}", stderr(&o));
+    assert_eq!(fs::read_to_string(&runs).unwrap(), whole);
+    // Results this build does not reproduce: refused, nothing deleted.
+    let first_hash_changed = {
+        let mut l: Vec<&str> = whole.lines().collect();
+        let fields: Vec<&str> = l[1].split(',').collect();
+        let fixed = format!("{},ffffffffffffffff", fields[..fields.len() - 1].join(","));
+        l[1] = &fixed;
+        l.join("\n") + "\n"
+    };
+    fs::write(&runs, &first_hash_changed).unwrap();
+    let o = sweep(&f, &out, &[&args[..], &["--resume"]].concat());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("another build"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("--force"), "{}", stderr(&o));
+    assert_eq!(fs::read_to_string(&runs).unwrap(), first_hash_changed);
+}
+
+#[test]
+fn one_process_at_a_time_and_merge_never_writes_into_an_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write_small(tmp.path());
+    let out = tmp.path().join("s");
+    assert!(
+        sweep(&f, &out, &["--seeds", "1", "--shard", "1/2"])
+            .status
+            .success()
+    );
+    // Another process holds the folder's lock.
+    let lock = fs::File::open(out.join(".lock")).unwrap();
+    lock.lock().unwrap();
+    let o = sweep(&f, &out, &["--seeds", "1", "--shard", "1/2", "--resume"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("another sim process"), "{}", stderr(&o));
+    lock.unlock().unwrap();
+    let o = sim()
+        .current_dir(tmp.path())
+        .args(["merge", "s", "--out", "./s/", "--force"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("is one of the folders to merge"),
+        "{}",
+        stderr(&o)
+    );
 }

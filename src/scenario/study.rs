@@ -96,7 +96,12 @@ pub(crate) fn take(doc: &mut Value, text: &str, origin: &str) -> Result<Study, S
                         ));
                     };
                     for (key, values) in params {
-                        let key = key.as_str().unwrap_or_default().to_string();
+                        let Some(key) = key.as_str().map(str::to_string) else {
+                            return Err(fail(
+                                at,
+                                format!("a key path is text, not {}", yaml_kind(&key)),
+                            ));
+                        };
                         let at = at.key(&key);
                         let list = match values {
                             Value::Sequence(list) if !list.is_empty() => list,
@@ -133,7 +138,12 @@ pub(crate) fn take(doc: &mut Value, text: &str, origin: &str) -> Result<Study, S
             ));
         };
         for (name, sets) in m {
-            let name = name.as_str().unwrap_or_default().to_string();
+            let Some(name) = name.as_str().map(str::to_string) else {
+                return Err(fail(
+                    at,
+                    format!("a variant name is text, not {}", yaml_kind(&name)),
+                ));
+            };
             let at = at.key(&name);
             if name.is_empty() || name.chars().any(|c| c.is_control() || c == ',') {
                 return Err(fail(
@@ -143,10 +153,12 @@ pub(crate) fn take(doc: &mut Value, text: &str, origin: &str) -> Result<Study, S
             }
             let sets = match sets {
                 Value::Null => Vec::new(),
-                Value::Mapping(sets) => sets
-                    .iter()
-                    .map(|(k, v)| format!("{}={}", k.as_str().unwrap_or_default(), value_text(v)))
-                    .collect(),
+                Value::Mapping(sets) => {
+                    let mut out = Vec::new();
+                    flatten("", &sets, &mut out)
+                        .map_err(|k| fail(at.clone(), format!("a key path is text, not {k}")))?;
+                    out
+                }
                 _ => {
                     return Err(fail(
                         at,
@@ -159,6 +171,37 @@ pub(crate) fn take(doc: &mut Value, text: &str, origin: &str) -> Result<Study, S
         }
     }
     Ok(study)
+}
+
+/// `{a: {b: 1}}` as `a.b=1`: a nested mapping sets the keys it names and
+/// keeps the file's others (as a `--set` of each would), rather than
+/// replacing the whole block. Lists are values. Err: a key that is not text.
+fn flatten(prefix: &str, m: &serde_yaml::Mapping, out: &mut Vec<String>) -> Result<(), String> {
+    for (k, v) in m {
+        let k = k.as_str().ok_or_else(|| yaml_kind(k).to_string())?;
+        let path = if prefix.is_empty() {
+            k.to_string()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            Value::Mapping(inner) if !inner.is_empty() => flatten(&path, inner, out)?,
+            _ => out.push(format!("{path}={}", value_text(v))),
+        }
+    }
+    Ok(())
+}
+
+fn yaml_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "nothing",
+        Value::Bool(_) => "true/false",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
 }
 
 /// The text of a value as a `--set` would carry it: scalars as written,

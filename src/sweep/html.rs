@@ -193,9 +193,7 @@ fn compare_tables(
                 ),
                 None => (0, "–".into()),
             };
-            let better = p
-                .better()
-                .map_or("tie".to_string(), |w| plan.points[w].label.clone());
+            let better = p.word(plan).to_string();
             let _ = writeln!(
                 o,
                 "<tr><td>{}</td><td>{}</td><td class=\"num\">{n}</td><td class=\"num\">{}</td><td>{}</td></tr>",

@@ -63,8 +63,8 @@ pub struct Plan {
     pub seeds: u32,
     pub base_seed: u64,
     pub sim_version: String,
-    /// FNV-1a of the scenario texts: a plan is only resumed or merged with
-    /// the same files.
+    /// FNV-1a of every point's resolved scenario: a study is only resumed
+    /// or merged with the same scenarios (whatever their comments or paths).
     pub fingerprint: String,
 }
 
@@ -121,14 +121,40 @@ impl Plan {
         }
     }
 
-    /// The command that repeats one run alone.
+    /// The command that repeats one run alone (quoted for a POSIX shell).
     pub fn repeat_command(&self, spec: &RunSpec) -> String {
         let p = &self.points[spec.point];
-        let mut cmd = format!("sim run {}", p.file);
+        let mut cmd = format!("sim run {}", shell_quote(&p.file));
         for set in &p.sets {
-            cmd += &format!(" --set '{set}'");
+            cmd += &format!(" --set {}", shell_quote(set));
         }
         cmd + &format!(" --seed {}", spec.seed)
+    }
+
+    /// The same study: equal but for the paths the files were given by.
+    pub fn same_study(&self, other: &Plan) -> bool {
+        let strip = |p: &Plan| {
+            let mut p = p.clone();
+            for pt in &mut p.points {
+                pt.file.clear();
+            }
+            p
+        };
+        strip(self) == strip(other)
+    }
+}
+
+/// `text` as one word for a POSIX shell: bare when it is plain, else in
+/// single quotes.
+fn shell_quote(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
     }
 }
 
@@ -255,10 +281,19 @@ pub fn row_of(spec: &RunSpec, sum: &Summary) -> Row {
             .filter_map(|f| f.failover_latency_s)
             .reduce(f64::max)
     };
-    let detect = started
+    // Likewise the slowest detection by an alarm, undefined when a fault
+    // that showed (not masked) raised none.
+    let detect = if started
         .iter()
-        .filter_map(|f| f.time_to_detect_s)
-        .reduce(f64::max);
+        .any(|f| !f.masked && f.time_to_detect_s.is_none())
+    {
+        None
+    } else {
+        started
+            .iter()
+            .filter_map(|f| f.time_to_detect_s)
+            .reduce(f64::max)
+    };
     let verdict = started
         .iter()
         .map(|f| f.verdict)
@@ -412,7 +447,9 @@ pub fn parse_param(text: &str) -> Result<crate::scenario::study::Param, String> 
     let (mut depth, mut quote, mut cur) = (0i32, None, String::new());
     for c in values.chars() {
         match (c, quote) {
-            ('"' | '\'', None) => quote = Some(c),
+            // A quote opens a quoted value only where a YAML scalar starts
+            // (an apostrophe inside `it's` is text).
+            ('"' | '\'', None) if cur.trim().is_empty() => quote = Some(c),
             (q, Some(open)) if q == open => quote = None,
             ('[' | '{', None) => depth += 1,
             (']' | '}', None) => depth -= 1,
@@ -424,6 +461,9 @@ pub fn parse_param(text: &str) -> Result<crate::scenario::study::Param, String> 
         }
         cur.push(c);
     }
+    if quote.is_some() || depth != 0 {
+        return Err(format!("--param {text}: a quote or bracket is not closed"));
+    }
     out.push(cur.trim().to_string());
     if out.iter().any(String::is_empty) {
         return Err(format!("--param {text}: a value between commas is empty"));
@@ -433,6 +473,13 @@ pub fn parse_param(text: &str) -> Result<crate::scenario::study::Param, String> 
         values: out,
     })
 }
+
+/// Column names of runs.csv that a swept key may not take.
+const RESERVED: [&str; 6] = ["run", "point", "seed", "design", "variant", "verdict"];
+
+/// Most seeds per point, and most runs in a study.
+pub const MAX_SEEDS: u32 = 1_000_000;
+pub const MAX_RUNS: usize = 10_000_000;
 
 /// Resolves a request into a plan: every point's scenario is loaded and
 /// checked before any run starts.
@@ -502,9 +549,27 @@ pub fn prepare(req: &Request) -> Result<Study, ScenarioError> {
     } else {
         Vec::new()
     };
+    for p in &params {
+        if RESERVED.contains(&p.key.as_str()) || metric_index(&p.key).is_some() {
+            return Err(whole(format!(
+                "`{}` cannot be swept{}",
+                p.key,
+                if p.key == "seed" {
+                    ": every point already runs seeds BASE.. BASE+N-1 (--seed, --seeds)"
+                } else {
+                    ": it names a column of runs.csv"
+                }
+            )));
+        }
+        if params.iter().filter(|q| q.key == p.key).count() > 1 {
+            return Err(whole(format!("`{}` is swept twice", p.key)));
+        }
+    }
     let seeds = req.seeds.or(studies[0].seeds).unwrap_or(DEFAULT_SEEDS);
-    if seeds == 0 {
-        return Err(whole("--seeds must be at least 1".into()));
+    if !(1..=MAX_SEEDS).contains(&seeds) {
+        return Err(whole(format!(
+            "--seeds must be at least 1 and at most {MAX_SEEDS}"
+        )));
     }
     let mut columns = Vec::new();
     if !designs.is_empty() {
@@ -539,6 +604,13 @@ pub fn prepare(req: &Request) -> Result<Study, ScenarioError> {
             })
             .collect();
     }
+    if grid.len().saturating_mul(seeds as usize) > MAX_RUNS {
+        return Err(whole(format!(
+            "{} points x {seeds} seeds is more than {MAX_RUNS} runs: \
+             split the study (fewer values per --param, or fewer seeds)",
+            grid.len()
+        )));
+    }
     let mut points = Vec::with_capacity(grid.len());
     let mut scenarios = Vec::with_capacity(grid.len());
     for (values, src, own) in grid {
@@ -570,9 +642,13 @@ pub fn prepare(req: &Request) -> Result<Study, ScenarioError> {
         scenarios.push(s);
     }
     let base_seed = req.seed.unwrap_or(scenarios[0].seed);
+    // The study is what runs, not how the files are written: the resolved
+    // scenario of every point (comments, layout and paths do not count).
     let mut hash = fnv::FnvHasher::default();
-    for src in &sources {
-        hash.write(src.text.as_bytes());
+    for s in &scenarios {
+        let mut s = s.clone();
+        s.seed = 0;
+        hash.write(format!("{s:?}").as_bytes());
         hash.write_u8(0);
     }
     let name = match (kind, sources.len()) {

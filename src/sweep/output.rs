@@ -19,6 +19,7 @@ pub const POINTS: &str = "points.csv";
 pub const COMPARE: &str = "compare.csv";
 pub const FAILED: &str = "failed.csv";
 pub const CHARTS: &str = "charts";
+pub const LOCK: &str = ".lock";
 
 /// The report's file name.
 pub fn report_name(kind: Kind) -> &'static str {
@@ -82,23 +83,38 @@ pub fn line(plan: &Plan, row: &Row) -> Vec<u8> {
     csv_line(&f)
 }
 
-/// Reads `runs.csv`, dropping a last line cut short (a kill mid-write), and
-/// checks each row against the plan.
-pub fn read_runs(path: &Path, plan: &Plan) -> Result<BTreeMap<usize, Row>, String> {
-    let mut text = fs::read_to_string(path).map_err(|e| io_err(path, e))?;
-    if !text.ends_with('\n') {
-        text.truncate(text.rfind('\n').map_or(0, |i| i + 1));
-    }
-    let mut r = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(text.as_bytes());
+/// `runs.csv` as read back.
+#[derive(Debug, Default)]
+pub struct ReadRuns {
+    pub rows: BTreeMap<usize, Row>,
+    /// Lines that could not be read (cut short, garbled): those runs are
+    /// simply not done.
+    pub skipped: usize,
+}
+
+/// Reads `runs.csv`, checking each row against the plan. A line that cannot
+/// be read (a kill mid-write, a garbled byte) is skipped and its run counts
+/// as not done; a header of another study is an error.
+pub fn read_runs(path: &Path, plan: &Plan) -> Result<ReadRuns, String> {
+    let bytes = fs::read(path).map_err(|e| io_err(path, e))?;
+    let mut out = ReadRuns::default();
     let want = header(plan);
-    let mut rows = BTreeMap::new();
-    for (i, rec) in r.records().enumerate() {
+    let c = plan.columns.len();
+    for (i, raw) in bytes.split_inclusive(|&b| b == b'\n').enumerate() {
         let line = i + 1;
-        let rec = rec.map_err(|e| io_err(path, format!("line {line}: {e}")))?;
+        let rec = std::str::from_utf8(raw)
+            .ok()
+            .filter(|t| t.ends_with('\n'))
+            .and_then(|t| {
+                csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .from_reader(t.as_bytes())
+                    .records()
+                    .next()?
+                    .ok()
+            });
         if i == 0 {
-            if rec.iter().ne(want.iter().map(String::as_str)) {
+            if rec.is_none_or(|r| r.iter().ne(want.iter().map(String::as_str))) {
                 return Err(io_err(
                     path,
                     "line 1: the columns are not this study's (another sweep wrote this file)",
@@ -106,58 +122,61 @@ pub fn read_runs(path: &Path, plan: &Plan) -> Result<BTreeMap<usize, Row>, Strin
             }
             continue;
         }
-        let bad = |what: &str| io_err(path, format!("line {line}: {what}"));
-        if rec.len() != want.len() {
-            return Err(bad("wrong number of fields"));
-        }
-        let run: usize = rec[0].parse().map_err(|_| bad("`run` is not a number"))?;
-        let c = plan.columns.len();
-        let spec = (run < plan.total_runs()).then(|| plan.spec(run));
-        let seed: u64 = rec[2 + c]
-            .parse()
-            .map_err(|_| bad("`seed` is not a number"))?;
-        let fits = spec.is_some_and(|s| {
-            rec[1].parse() == Ok(s.point)
-                && seed == s.seed
-                && rec
-                    .iter()
-                    .skip(2)
-                    .take(c)
-                    .eq(plan.points[s.point].values.iter().map(String::as_str))
-        });
-        if !fits {
-            return Err(bad("this run is not one of the study's runs"));
-        }
-        let mut values = Vec::with_capacity(METRICS.len());
-        for (k, m) in METRICS.iter().enumerate() {
-            let field = &rec[3 + c + k];
-            values.push(if field.is_empty() {
-                None
-            } else {
-                Some(
-                    field
-                        .parse::<f64>()
-                        .map_err(|_| bad(&format!("`{}` is not a number", m.name)))?,
-                )
-            });
-        }
-        let row = Row {
-            run,
-            point: rec[1].parse().unwrap_or_default(),
-            seed,
-            values,
-            verdict: rec[3 + c + METRICS.len()].to_string(),
-            event_hash: rec[4 + c + METRICS.len()].to_string(),
+        let Some(row) = rec.and_then(|r| parse_row(&r, plan, c)) else {
+            out.skipped += 1;
+            continue;
         };
-        if let Some(old) = rows.insert(run, row.clone())
+        if let Some(old) = out.rows.insert(row.run, row.clone())
             && old != row
         {
-            return Err(bad(&format!(
-                "run {run} appears twice with different results"
-            )));
+            return Err(io_err(
+                path,
+                format!(
+                    "line {line}: run {} appears twice with different results",
+                    row.run
+                ),
+            ));
         }
     }
-    Ok(rows)
+    Ok(out)
+}
+
+/// One data line, if it is a run of `plan` with readable figures.
+fn parse_row(rec: &csv::StringRecord, plan: &Plan, c: usize) -> Option<Row> {
+    if rec.len() != header(plan).len() {
+        return None;
+    }
+    let run: usize = rec[0].parse().ok()?;
+    let seed: u64 = rec[2 + c].parse().ok()?;
+    let spec = (run < plan.total_runs()).then(|| plan.spec(run))?;
+    let fits = rec[1].parse() == Ok(spec.point)
+        && seed == spec.seed
+        && rec
+            .iter()
+            .skip(2)
+            .take(c)
+            .eq(plan.points[spec.point].values.iter().map(String::as_str));
+    if !fits {
+        return None;
+    }
+    let values = (0..METRICS.len())
+        .map(|k| {
+            let field = &rec[3 + c + k];
+            if field.is_empty() {
+                Some(None)
+            } else {
+                field.parse::<f64>().ok().map(Some)
+            }
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(Row {
+        run,
+        point: spec.point,
+        seed,
+        values,
+        verdict: rec[3 + c + METRICS.len()].to_string(),
+        event_hash: rec[4 + c + METRICS.len()].to_string(),
+    })
 }
 
 /// Reads `plan.json`.
@@ -178,10 +197,13 @@ pub fn plan_json(plan: &Plan, shard: Option<Shard>) -> Vec<u8> {
     s.into_bytes()
 }
 
-/// `runs.csv` opened for appending, one whole line per finished run.
+/// `runs.csv` opened for appending, one whole line per finished run. It
+/// holds the folder's lock (`.lock`, released when dropped or when the
+/// process dies), so two processes never write one study.
 pub struct Appender {
     file: File,
     path: PathBuf,
+    _lock: File,
 }
 
 impl Appender {
@@ -194,34 +216,50 @@ impl Appender {
 }
 
 /// Prepares `dir` for the plan: a new folder, or the existing study when
-/// resuming. Returns the runs already done and the appender.
+/// resuming. Returns the runs already done and the appender, which holds
+/// the folder's lock.
 pub fn open(
     dir: &Path,
     plan: &Plan,
     shard: Option<Shard>,
     existing: Existing,
-) -> Result<(BTreeMap<usize, Row>, Appender), String> {
+) -> Result<(ReadRuns, Appender), String> {
     if dir.exists() && !dir.is_dir() {
         return Err(io_err(dir, "--out must be a folder, and this is a file"));
     }
+    fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+    let lock_path = dir.join(LOCK);
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| io_err(&lock_path, e))?;
+    lock.try_lock().map_err(|_| {
+        io_err(
+            dir,
+            "another sim process is writing this study (wait for it, or stop it first)",
+        )
+    })?;
     let has_plan = dir.join(PLAN).exists();
     let has_runs = dir.join(RUNS).exists();
-    let mut rows = BTreeMap::new();
+    let mut read = ReadRuns::default();
     match existing {
         Existing::Keep if has_plan || has_runs => {
             return Err(io_err(
                 dir,
-                "already holds a study: --resume to continue it, --force to start over, \
-                 or choose another --out",
+                "already holds a study: --resume to continue it, --force to delete it \
+                 and start over, or choose another --out",
             ));
         }
         Existing::Resume if has_plan => {
             let old = read_plan(dir)?;
-            if old.plan != *plan {
+            if !old.plan.same_study(plan) {
+                // Never suggest --force here: it would delete finished runs.
                 return Err(io_err(
                     dir,
-                    "holds a different study (other files, parameters, seeds or version): \
-                     --force to start over, or choose another --out",
+                    "holds a different study (other scenarios, parameters, seeds or \
+                     version): choose another --out for this one",
                 ));
             }
             if old.shard != shard {
@@ -235,7 +273,7 @@ pub fn open(
                 ));
             }
             if has_runs {
-                rows = read_runs(&dir.join(RUNS), plan)?;
+                read = read_runs(&dir.join(RUNS), plan)?;
             }
         }
         Existing::Resume if has_runs => {
@@ -247,11 +285,10 @@ pub fn open(
         Existing::Replace => clear(dir)?,
         _ => {}
     }
-    fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
     write_file(dir.join(PLAN), &plan_json(plan, shard)).map_err(|e| e.to_string())?;
     // A clean file in run order, then appends.
     let mut bytes = csv_line(&header(plan));
-    for row in rows.values() {
+    for row in read.rows.values() {
         bytes.extend(line(plan, row));
     }
     let path = write_file(dir.join(RUNS), &bytes).map_err(|e| e.to_string())?;
@@ -259,7 +296,14 @@ pub fn open(
         .append(true)
         .open(&path)
         .map_err(|e| io_err(&path, e))?;
-    Ok((rows, Appender { file, path }))
+    Ok((
+        read,
+        Appender {
+            file,
+            path,
+            _lock: lock,
+        },
+    ))
 }
 
 /// Deletes the files a study writes (and nothing else) from `dir`.
@@ -302,12 +346,30 @@ pub fn point_stats(plan: &Plan, rows: &BTreeMap<usize, Row>) -> Vec<PointStats> 
                 stats: (0..METRICS.len())
                     .map(|m| {
                         let v: Vec<f64> = at.iter().filter_map(|r| r.values[m]).collect();
-                        Stats::of(&v)
+                        Stats::of(&v).map(|s| bounded(m, s))
                     })
                     .collect(),
             }
         })
         .collect()
+}
+
+/// Keeps an interval inside what the metric can be: no figure is negative,
+/// no percentage above 100. `recovered` is a share of runs (each 0 or
+/// 100), and its interval is Wilson's score interval for a proportion,
+/// which stays in [0, 100] and is not zero-width at 0 or 100%.
+fn bounded(m: usize, mut s: Stats) -> Stats {
+    if METRICS[m].name == "recovered" {
+        s.ci = (s.n > 1).then(|| {
+            let (lo, hi) = super::stats::wilson(s.mean / 100.0, s.n);
+            (lo * 100.0, hi * 100.0)
+        });
+        return s;
+    }
+    let percent = METRICS[m].unit == "%";
+    s.ci =
+        s.ci.map(|(lo, hi)| (lo.max(0.0), if percent { hi.min(100.0) } else { hi }));
+    s
 }
 
 /// One design against another on one metric, over the seeds both ran.
@@ -316,25 +378,63 @@ pub struct Pair {
     pub metric: usize,
     pub a: usize,
     pub b: usize,
-    /// Of b − a, seed by seed.
+    /// Of b − a, seed by seed, where both have a value.
     pub diff: Option<Stats>,
+    /// Seeds where only a, resp. only b, has a value: the other never
+    /// recovered, never raised an alarm, or answered nothing.
+    pub only_a: usize,
+    pub only_b: usize,
+}
+
+/// How a pair compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// This design is better at the 95% level.
+    Better(usize),
+    /// The interval of the difference contains 0.
+    Tie,
+    /// Too few paired seeds to tell (under 2), or each side lacks a value
+    /// on some seed.
+    Unknown,
+    /// The metric has no better direction (`requests`).
+    Neutral,
 }
 
 impl Pair {
-    /// Which of the two is better at the 95% level: `Some(b)` when the
-    /// interval of b − a lies wholly on b's good side, `Some(a)` when on
-    /// a's, else `None` (the difference is within the noise).
-    pub fn better(&self) -> Option<usize> {
-        let better = METRICS[self.metric].better?;
-        let (lo, hi) = self.diff.as_ref()?.ci?;
-        let b_up = lo > 0.0;
-        let b_down = hi < 0.0;
+    /// Which of the two is better. A missing value is worse than any: a
+    /// design that never recovers on a seed where the other did loses on
+    /// failover latency. Otherwise b is better when the interval of b − a
+    /// lies wholly on b's good side, a when on a's, else a tie.
+    pub fn verdict(&self) -> Verdict {
+        let Some(better) = METRICS[self.metric].better else {
+            return Verdict::Neutral;
+        };
+        match (self.only_a, self.only_b) {
+            (0, 0) => {}
+            (_, 0) => return Verdict::Better(self.a),
+            (0, _) => return Verdict::Better(self.b),
+            _ => return Verdict::Unknown,
+        }
+        let Some((lo, hi)) = self.diff.as_ref().and_then(|d| d.ci) else {
+            return Verdict::Unknown;
+        };
+        let (b_up, b_down) = (lo > 0.0, hi < 0.0);
         match better {
-            Better::Higher if b_up => Some(self.b),
-            Better::Higher if b_down => Some(self.a),
-            Better::Lower if b_down => Some(self.b),
-            Better::Lower if b_up => Some(self.a),
-            _ => None,
+            Better::Higher if b_up => Verdict::Better(self.b),
+            Better::Higher if b_down => Verdict::Better(self.a),
+            Better::Lower if b_down => Verdict::Better(self.b),
+            Better::Lower if b_up => Verdict::Better(self.a),
+            _ => Verdict::Tie,
+        }
+    }
+
+    /// The verdict in words: a design's label, `tie`, `n/a`, or nothing.
+    pub fn word<'p>(&self, plan: &'p Plan) -> &'p str {
+        match self.verdict() {
+            Verdict::Better(w) => plan.points[w].label.as_str(),
+            Verdict::Tie => "tie",
+            Verdict::Unknown => "n/a",
+            Verdict::Neutral => "",
         }
     }
 }
@@ -342,11 +442,18 @@ impl Pair {
 /// Paired differences b − a on `metric`, over seed indices both points ran.
 pub fn pair(plan: &Plan, rows: &BTreeMap<usize, Row>, metric: usize, a: usize, b: usize) -> Pair {
     let seeds = plan.seeds as usize;
+    let (mut only_a, mut only_b) = (0, 0);
     let diffs: Vec<f64> = (0..seeds)
         .filter_map(|k| {
-            let va = rows.get(&(a * seeds + k))?.values[metric]?;
-            let vb = rows.get(&(b * seeds + k))?.values[metric]?;
-            Some(vb - va)
+            let va = rows.get(&(a * seeds + k))?.values[metric];
+            let vb = rows.get(&(b * seeds + k))?.values[metric];
+            match (va, vb) {
+                (Some(va), Some(vb)) => return Some(vb - va),
+                (Some(_), None) => only_a += 1,
+                (None, Some(_)) => only_b += 1,
+                (None, None) => {}
+            }
+            None
         })
         .collect();
     Pair {
@@ -354,6 +461,8 @@ pub fn pair(plan: &Plan, rows: &BTreeMap<usize, Row>, metric: usize, a: usize, b
         a,
         b,
         diff: Stats::of(&diffs),
+        only_a,
+        only_b,
     }
 }
 
@@ -377,7 +486,7 @@ pub fn winner(
     .0;
     (0..plan.points.len())
         .filter(|&p| p != best)
-        .all(|p| pair(plan, rows, metric, p, best).better() == Some(best))
+        .all(|p| pair(plan, rows, metric, p, best).verdict() == Verdict::Better(best))
         .then_some(best)
 }
 
@@ -440,6 +549,8 @@ pub fn compare_csv(plan: &Plan, rows: &BTreeMap<usize, Row>, stats: &[PointStats
         "baseline",
         "design",
         "n",
+        "only_baseline",
+        "only_design",
         "baseline_mean",
         "design_mean",
         "diff_mean",
@@ -454,16 +565,14 @@ pub fn compare_csv(plan: &Plan, rows: &BTreeMap<usize, Row>, stats: &[PointStats
             let p = pair(plan, rows, m, 0, b);
             let mean = |i: usize| stats[i].stats[m].as_ref().map(|s| s.mean);
             let d = p.diff.as_ref();
-            let better = match (metric.better, p.better()) {
-                (None, _) => "",
-                (_, Some(w)) => plan.points[w].label.as_str(),
-                (_, None) => "tie",
-            };
+            let better = p.word(plan);
             out.extend(csv_line(&[
                 metric.name.to_string(),
                 plan.points[0].label.clone(),
                 plan.points[b].label.clone(),
                 d.map_or(0, |d| d.n).to_string(),
+                p.only_a.to_string(),
+                p.only_b.to_string(),
                 num(mean(0)),
                 num(mean(b)),
                 num(d.map(|d| d.mean)),

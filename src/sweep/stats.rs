@@ -63,6 +63,23 @@ impl Stats {
     }
 }
 
+/// Wilson's score interval for a proportion `p` observed in `n` trials, at
+/// the 95% level (z from the normal quantile).
+pub fn wilson(p: f64, n: usize) -> (f64, f64) {
+    use statrs::distribution::Normal;
+    let z = Normal::new(0.0, 1.0)
+        .expect("the standard normal")
+        .inverse_cdf(1.0 - (1.0 - LEVEL) / 2.0);
+    let n = n as f64;
+    let centre = p + z * z / (2.0 * n);
+    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt();
+    let denom = 1.0 + z * z / n;
+    (
+        ((centre - half) / denom).max(0.0),
+        ((centre + half) / denom).min(1.0),
+    )
+}
+
 /// Quantile `q` of sorted values, interpolating linearly between order
 /// statistics (Hyndman and Fan type 7, the default of R and NumPy).
 pub fn quantile(sorted: &[f64], q: f64) -> f64 {
@@ -92,6 +109,19 @@ mod tests {
                 t_quantile(df)
             );
         }
+    }
+
+    #[test]
+    fn wilson_matches_a_worked_example() {
+        // 19 of 20: the textbook Wilson interval is [0.764, 0.991].
+        let (lo, hi) = wilson(0.95, 20);
+        assert!(
+            (lo - 0.7639).abs() < 1e-3 && (hi - 0.9911).abs() < 1e-3,
+            "{lo} {hi}"
+        );
+        // All 20: [0.839, 1], not zero-width.
+        let (lo, hi) = wilson(1.0, 20);
+        assert!((lo - 0.8389).abs() < 1e-3 && hi == 1.0, "{lo} {hi}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::charts::{charted, varies};
-use super::output::{PointStats, pair, winner};
+use super::output::{PointStats, Verdict, pair, winner};
 use super::{Kind, METRICS, Plan, Row, metric_index, number, number_ci, signed};
 
 /// Columns aligned on their widest cell (by characters).
@@ -80,10 +80,16 @@ pub fn points(plan: &Plan, stats: &[PointStats]) -> String {
 /// paired differences against the first design.
 pub fn comparison(plan: &Plan, rows: &BTreeMap<usize, Row>, stats: &[PointStats]) -> String {
     let metrics = headline(stats);
+    let base = &plan.points[0].label;
     let mut table = vec![{
         let mut h = vec!["metric".to_string()];
         h.extend(plan.points.iter().map(|p| p.label.clone()));
-        h.push(format!("vs {} (paired)", plan.points[0].label));
+        // One column per design against the first, seed by seed.
+        h.extend(
+            plan.points[1..]
+                .iter()
+                .map(|p| format!("{} - {base} (paired)", p.label)),
+        );
         h.push("winner (95%)".into());
         h
     }];
@@ -94,24 +100,21 @@ pub fn comparison(plan: &Plan, rows: &BTreeMap<usize, Row>, stats: &[PointStats]
                 .as_ref()
                 .map_or("-".into(), |s| number(m, s.mean))
         }));
-        let diffs: Vec<String> = (1..plan.points.len())
-            .map(|b| {
-                pair(plan, rows, m, 0, b)
-                    .diff
-                    .and_then(|d| {
-                        d.ci.map(|(lo, hi)| {
-                            format!(
-                                "{} [{}, {}]",
-                                signed(m, d.mean),
-                                signed(m, lo),
-                                signed(m, hi)
-                            )
-                        })
+        r.extend((1..plan.points.len()).map(|b| {
+            pair(plan, rows, m, 0, b)
+                .diff
+                .and_then(|d| {
+                    d.ci.map(|(lo, hi)| {
+                        format!(
+                            "{} [{}, {}]",
+                            signed(m, d.mean),
+                            signed(m, lo),
+                            signed(m, hi)
+                        )
                     })
-                    .unwrap_or_else(|| "-".into())
-            })
-            .collect();
-        r.push(diffs.join("; "));
+                })
+                .unwrap_or_else(|| "-".into())
+        }));
         r.push(
             winner(plan, rows, stats, m)
                 .map_or("no clear winner".into(), |w| plan.points[w].label.clone()),
@@ -121,17 +124,34 @@ pub fn comparison(plan: &Plan, rows: &BTreeMap<usize, Row>, stats: &[PointStats]
     align(&table)
 }
 
-/// Whether a design other than the first is worse than it, at the 95%
-/// level, on one of `gate` (metric indices): the names of the failures.
+/// The `--fail-if-worse` gate: for each design after the first and each
+/// gated metric (indices), why it fails: worse than the first at the 95%
+/// level, or no way to tell (fewer than 2 paired seeds, or each side
+/// missing values). A gate that cannot decide does not pass.
 pub fn gate_failures(plan: &Plan, rows: &BTreeMap<usize, Row>, gate: &[usize]) -> Vec<String> {
     let mut out = Vec::new();
     for &m in gate {
         for b in 1..plan.points.len() {
-            if pair(plan, rows, m, 0, b).better() == Some(0) {
-                out.push(format!(
-                    "{} is worse than {} on {}",
-                    plan.points[b].label, plan.points[0].label, METRICS[m].name
-                ));
+            let p = pair(plan, rows, m, 0, b);
+            let (design, base, name) = (
+                &plan.points[b].label,
+                &plan.points[0].label,
+                METRICS[m].name,
+            );
+            match p.verdict() {
+                Verdict::Better(0) => {
+                    out.push(format!("{design} is worse than {base} on {name}"));
+                }
+                Verdict::Unknown => out.push(format!(
+                    "cannot tell {design} from {base} on {name}: {} paired seed(s) with a value{}",
+                    p.diff.as_ref().map_or(0, |d| d.n),
+                    if p.only_a > 0 && p.only_b > 0 {
+                        ", and each lacks a value where the other has one"
+                    } else {
+                        ""
+                    }
+                )),
+                _ => {}
             }
         }
     }
