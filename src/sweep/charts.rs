@@ -119,17 +119,20 @@ fn distinct(plan: &Plan, c: usize) -> Vec<String> {
     v
 }
 
-fn y_range(lo: f64, hi: f64) -> std::ops::Range<f64> {
+/// The y axis: the data with a margin, and room at the top for a legend
+/// of `entries` lines, so it does not hide the highest points.
+fn y_range(lo: f64, hi: f64, entries: usize) -> std::ops::Range<f64> {
     if !(lo.is_finite() && hi.is_finite()) {
         return 0.0..1.0;
     }
-    if hi - lo < 1e-9 {
+    let span = if hi - lo < 1e-9 {
         // A constant: a band around it, so the ticks differ.
-        let pad = (hi.abs() * 0.1).max(1.0);
-        return (lo - pad)..(hi + pad);
-    }
-    let span = hi - lo;
-    (lo - span * 0.1)..(hi + span * 0.1)
+        (hi.abs() * 0.2).max(2.0)
+    } else {
+        hi - lo
+    };
+    let legend = 0.1 + 0.08 * entries.min(MAX_LEGEND) as f64;
+    (lo - span * 0.1)..(hi + span * legend.max(0.1))
 }
 
 /// A point of a line: x index, mean, confidence interval.
@@ -190,7 +193,10 @@ fn metric_chart<DB: DrawingBackend>(
             .caption(format!("{} by {column}", metric.title), (FAMILY, 15))
             .x_label_area_size(40)
             .y_label_area_size(72)
-            .build_cartesian_2d((0..xs.len() as i32 - 1).into_segmented(), y_range(lo, hi))
+            .build_cartesian_2d(
+                (0..xs.len() as i32 - 1).into_segmented(),
+                y_range(lo, hi, lines.len()),
+            )
             .map_err(err)?;
         let x_fmt = |v: &SegmentValue<i32>| match v {
             SegmentValue::CenterOf(i) => xs.get(*i as usize).cloned().unwrap_or_default(),
