@@ -106,6 +106,39 @@ fn the_report_renders_in_headless_chromium_without_console_errors() {
 }
 
 #[test]
+fn the_comparison_page_renders_in_headless_chromium_without_console_errors() {
+    let Some(browser) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = assert_cmd::Command::cargo_bin("sim")
+        .unwrap()
+        .args([
+            "compare",
+            "scenarios/active-active-vs-passive.yaml",
+            "--seeds",
+            "3",
+            "--quiet",
+        ])
+        .arg("--out")
+        .arg(dir.path().join("c"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let page = dir.path().join("c/compare.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    // Self-contained like report.html: no script, nothing fetched.
+    for needle in ["<script", " src=", "href=\"http", "url("] {
+        assert!(!html.contains(needle), "compare.html contains {needle}");
+    }
+    let shot = dir.path().join("shot.png");
+    let console = render(&browser, &page, &shot, &dir.path().join("profile"));
+    assert!(console.is_empty(), "console output: {console:#?}");
+    let (share, colours) = ink(&shot);
+    // Its first screen is the heading and the side-by-side table.
+    assert!(share > 0.05, "only {:.1}% of the page drawn", share * 100.0);
+    assert!(colours > 50, "only {colours} colours");
+}
+
+#[test]
 fn the_console_check_sees_errors_when_there_are_some() {
     // The check above must be able to fail: a page that logs an error and
     // throws must be caught by the same capture.
