@@ -2,13 +2,11 @@
 //! status around the library's [`sweep`] module.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
-
+use failover_sim::sweep::progress::Progress;
 use failover_sim::sweep::{self, Kind, Outcome, Plan, Row, RunSpec, Shard, output, text};
 
 use super::{CompareArgs, MergeArgs, StudyArgs, SweepArgs};
@@ -51,89 +49,6 @@ fn default_dir(plan: &Plan) -> PathBuf {
         Kind::Compare => "compare",
     };
     PathBuf::from("output").join(format!("{}-{what}", plan.name))
-}
-
-/// Progress: a bar on an interactive terminal, a plain line every few
-/// seconds otherwise (logs, CI, a cluster's job output), nothing when quiet.
-struct Progress {
-    bar: Option<ProgressBar>,
-    plain: bool,
-    total: u64,
-    done: u64,
-    /// Runs already done when this invocation started (not in the rate).
-    resumed: u64,
-    started: Instant,
-    last_line: Instant,
-}
-
-/// How often the plain progress line is printed.
-const PLAIN_EVERY: Duration = Duration::from_secs(5);
-
-impl Progress {
-    fn new(total: u64, done: u64, quiet: bool) -> Progress {
-        let tty = std::io::stderr().is_terminal();
-        let bar = (!quiet && tty).then(|| {
-            let bar = ProgressBar::new(total).with_position(done);
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} {pos}/{len} runs [{bar:30}] {percent}% {rate} eta {eta}",
-                )
-                .expect("constant template")
-                .with_key(
-                    "rate",
-                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                        let _ = write!(w, "{:.1} runs/s", state.per_sec());
-                    },
-                )
-                .progress_chars("=> "),
-            );
-            bar.reset_eta();
-            bar
-        });
-        Progress {
-            bar,
-            plain: !quiet && !tty,
-            total,
-            done,
-            resumed: done,
-            started: Instant::now(),
-            last_line: Instant::now(),
-        }
-    }
-
-    fn tick(&mut self) {
-        self.done += 1;
-        if let Some(bar) = &self.bar {
-            bar.set_position(self.done);
-        }
-        if self.plain && self.last_line.elapsed() >= PLAIN_EVERY {
-            self.last_line = Instant::now();
-            let secs = self.started.elapsed().as_secs_f64();
-            let rate = (self.done - self.resumed) as f64 / secs.max(1e-9);
-            let left = self.total.saturating_sub(self.done) as f64 / rate.max(1e-9);
-            eprintln!(
-                "{}/{} runs ({:.0}%), {rate:.1} runs/s, eta {}",
-                self.done,
-                self.total,
-                100.0 * self.done as f64 / self.total.max(1) as f64,
-                humantime::format_duration(Duration::from_secs(left.ceil() as u64))
-            );
-        }
-    }
-
-    /// Prints a message without tearing the bar.
-    fn say(&self, message: &str) {
-        match &self.bar {
-            Some(bar) => bar.suspend(|| eprintln!("{message}")),
-            None => eprintln!("{message}"),
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
 }
 
 fn study(req: sweep::Request, args: &StudyArgs, gate: Option<Vec<usize>>) -> Result<u8, String> {

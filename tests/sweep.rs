@@ -923,3 +923,22 @@ fn one_process_at_a_time_and_merge_never_writes_into_an_input() {
         stderr(&o)
     );
 }
+
+#[test]
+fn quiet_prints_nothing_and_a_pipe_gets_no_bar() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write_small(tmp.path());
+    let o = sweep(&f, &tmp.path().join("q"), &["--seeds", "1", "-q"]);
+    assert!(o.status.success());
+    assert!(o.stdout.is_empty() && o.stderr.is_empty(), "{}", stderr(&o));
+    // Not a terminal: no bar's control characters, only plain lines.
+    let o = sweep(&f, &tmp.path().join("p"), &["--seeds", "1"]);
+    assert!(o.status.success());
+    let all = [o.stdout.as_slice(), o.stderr.as_slice()].concat();
+    assert!(
+        !all.contains(&b'\r') && !all.contains(&0x1b),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).starts_with("sweep small: 4 point(s) x 1 seeds = 4 runs"));
+}

@@ -12,6 +12,7 @@
 pub mod charts;
 pub mod html;
 pub mod output;
+pub mod progress;
 pub mod stats;
 pub mod text;
 
