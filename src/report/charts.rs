@@ -109,7 +109,8 @@ const RECOVER: RGBColor = RGBColor(44, 160, 44);
 const ALARM: RGBColor = RGBColor(148, 103, 189);
 const CAPACITY: RGBColor = RGBColor(23, 190, 207);
 const GREY: RGBColor = RGBColor(127, 127, 127);
-const PALETTE: [RGBColor; 10] = [
+/// The categorical palette (matplotlib's tab10), shared with the sweep charts.
+pub const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),

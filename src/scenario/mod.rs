@@ -179,7 +179,7 @@ fn parse_document(text: &str, origin: &str) -> Result<Value, ScenarioError> {
     Ok(doc)
 }
 
-fn kind_of(value: &Value) -> &'static str {
+pub(crate) fn kind_of(value: &Value) -> &'static str {
     match value {
         Value::Null => "nothing",
         Value::Bool(_) => "true/false",

@@ -99,7 +99,7 @@ pub(crate) fn take(doc: &mut Value, text: &str, origin: &str) -> Result<Study, S
                         let Some(key) = key.as_str().map(str::to_string) else {
                             return Err(fail(
                                 at,
-                                format!("a key path is text, not {}", yaml_kind(&key)),
+                                format!("a key path is text, not {}", super::kind_of(&key)),
                             ));
                         };
                         let at = at.key(&key);
@@ -141,7 +141,7 @@ pub(crate) fn take(doc: &mut Value, text: &str, origin: &str) -> Result<Study, S
             let Some(name) = name.as_str().map(str::to_string) else {
                 return Err(fail(
                     at,
-                    format!("a variant name is text, not {}", yaml_kind(&name)),
+                    format!("a variant name is text, not {}", super::kind_of(&name)),
                 ));
             };
             let at = at.key(&name);
@@ -178,7 +178,7 @@ pub(crate) fn take(doc: &mut Value, text: &str, origin: &str) -> Result<Study, S
 /// replacing the whole block. Lists are values. Err: a key that is not text.
 fn flatten(prefix: &str, m: &serde_yaml::Mapping, out: &mut Vec<String>) -> Result<(), String> {
     for (k, v) in m {
-        let k = k.as_str().ok_or_else(|| yaml_kind(k).to_string())?;
+        let k = k.as_str().ok_or_else(|| super::kind_of(k).to_string())?;
         let path = if prefix.is_empty() {
             k.to_string()
         } else {
@@ -190,18 +190,6 @@ fn flatten(prefix: &str, m: &serde_yaml::Mapping, out: &mut Vec<String>) -> Resu
         }
     }
     Ok(())
-}
-
-fn yaml_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "nothing",
-        Value::Bool(_) => "true/false",
-        Value::Number(_) => "a number",
-        Value::String(_) => "text",
-        Value::Sequence(_) => "a list",
-        Value::Mapping(_) => "a mapping",
-        Value::Tagged(_) => "a tagged value",
-    }
 }
 
 /// The text of a value as a `--set` would carry it: scalars as written,

@@ -10,20 +10,8 @@ use plotters::prelude::*;
 
 use super::output::PointStats;
 use super::{METRICS, Plan, Row, metric_index};
+use crate::report::charts::PALETTE;
 use crate::report::font::{self, FAMILY};
-
-const PALETTE: [RGBColor; 10] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
-];
 
 const WIDTH: u32 = 900;
 const PANEL_HEIGHT: u32 = 340;
