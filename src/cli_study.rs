@@ -264,7 +264,14 @@ pub fn merge(args: MergeArgs) -> Result<u8, String> {
             args.out.display()
         ));
     }
-    drop(output::open(&args.out, &plan, None, existing)?);
+    if !args.force && args.out.join(output::PLAN).exists() {
+        return Err(format!(
+            "{} already holds a study: --force to replace it, or choose another --out",
+            args.out.display()
+        ));
+    }
+    // Held until the files are written: the folder's lock.
+    let _lock = output::open(&args.out, &plan, None, existing)?;
     let written = output::finish(&args.out, &plan, None, &rows, &[])?;
     let total = plan.total_runs();
     if !args.quiet {

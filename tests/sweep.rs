@@ -178,6 +178,26 @@ fn shards_merged_back_equal_the_whole_sweep() {
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     assert_same_files(&whole, &merged);
+    // Merging again into the same folder needs --force.
+    let again = |force: bool| {
+        sim()
+            .arg("merge")
+            .args(&parts)
+            .arg("--out")
+            .arg(&merged)
+            .args(if force { &["--force"][..] } else { &[][..] })
+            .output()
+            .unwrap()
+    };
+    let o = again(false);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--force to replace it"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(again(true).status.success());
+    assert_same_files(&whole, &merged);
 }
 
 #[test]
