@@ -94,13 +94,18 @@ fn the_report_renders_in_headless_chromium_without_console_errors() {
         .unwrap();
     assert!(out.status.success());
     let page = dir.path().join("az-outage/report.html");
-    let shot = dir.path().join("shot.png");
-    let console = render(&browser, &page, &shot, &dir.path().join("profile"));
+    assert_renders(&browser, &page, dir.path());
+}
+
+/// `page` renders with a silent console and a drawn first screen. A blank
+/// page is one colour; a report's first screen holds text, tables, cards
+/// or charts: far more than 5% of it is not background, in many colours
+/// (text anti-aliasing, chart lines).
+fn assert_renders(browser: &Path, page: &Path, dir: &Path) {
+    let shot = dir.join("shot.png");
+    let console = render(browser, page, &shot, &dir.join("profile"));
     assert!(console.is_empty(), "console output: {console:#?}");
     let (share, colours) = ink(&shot);
-    // A blank page is one colour. The report's first screen holds text,
-    // the headline cards and charts: far more than 5% of it is not
-    // background, in many colours (text anti-aliasing, chart lines).
     assert!(share > 0.05, "only {:.1}% of the page drawn", share * 100.0);
     assert!(colours > 50, "only {colours} colours");
 }
@@ -129,13 +134,8 @@ fn the_comparison_page_renders_in_headless_chromium_without_console_errors() {
     for needle in ["<script", " src=", "href=\"http", "url("] {
         assert!(!html.contains(needle), "compare.html contains {needle}");
     }
-    let shot = dir.path().join("shot.png");
-    let console = render(&browser, &page, &shot, &dir.path().join("profile"));
-    assert!(console.is_empty(), "console output: {console:#?}");
-    let (share, colours) = ink(&shot);
     // Its first screen is the heading and the side-by-side table.
-    assert!(share > 0.05, "only {:.1}% of the page drawn", share * 100.0);
-    assert!(colours > 50, "only {colours} colours");
+    assert_renders(&browser, &page, dir.path());
 }
 
 #[test]

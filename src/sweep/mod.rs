@@ -686,14 +686,19 @@ pub fn number(metric: usize, v: f64) -> String {
     }
 }
 
+/// `text` (a number or `mean [low, high]`) followed by the metric's unit.
+fn with_unit(metric: usize, text: String) -> String {
+    match METRICS[metric].unit {
+        "%" => format!("{text}%"),
+        "s" | "h" | "ms" => format!("{text} {}", METRICS[metric].unit),
+        "% of runs" => format!("{text}% of runs"),
+        _ => text,
+    }
+}
+
 /// The number with its unit: `99.9722%`, `57.10 s`, `4.50 h`, `12.5`.
 pub fn show(metric: usize, v: f64) -> String {
-    match METRICS[metric].unit {
-        "%" => format!("{}%", number(metric, v)),
-        "s" | "h" | "ms" => format!("{} {}", number(metric, v), METRICS[metric].unit),
-        "% of runs" => format!("{}% of runs", number(metric, v)),
-        _ => number(metric, v),
-    }
+    with_unit(metric, number(metric, v))
 }
 
 /// The number with a sign: `+1.50`, `-0.20`, `+0` (for differences).
@@ -721,12 +726,7 @@ pub fn number_ci(metric: usize, s: &stats::Stats) -> String {
 
 /// `mean [low, high]` with the unit.
 pub fn show_ci(metric: usize, s: &stats::Stats) -> String {
-    match METRICS[metric].unit {
-        "%" => format!("{}%", number_ci(metric, s)),
-        "s" | "h" | "ms" => format!("{} {}", number_ci(metric, s), METRICS[metric].unit),
-        "% of runs" => format!("{}% of runs", number_ci(metric, s)),
-        _ => number_ci(metric, s),
-    }
+    with_unit(metric, number_ci(metric, s))
 }
 
 impl Study {
