@@ -11,7 +11,9 @@
 //! let summary = Summary::new(&s, &out);
 //! assert_eq!(summary.availability, Some(1.0));
 //! ```
+pub mod check;
 pub mod engine;
+pub mod library;
 pub mod metrics;
 pub mod model;
 pub mod report;

@@ -1,6 +1,7 @@
 //! `sim`: the command line. Parses arguments, calls the library, prints.
-//! Exit codes: 0 success; 1 a sweep run failed, a comparison gate failed or
-//! a merge is incomplete; 2 bad input or usage (messages on stderr); 130
+//! Exit codes: 0 success; 1 an expectation failed (`sim check`, `sim run`,
+//! `sim explain`), a sweep run failed, a comparison gate failed or a merge
+//! is incomplete; 2 bad input or usage (messages on stderr); 130
 //! interrupted (Ctrl-C), finished runs kept.
 
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ use failover_sim::report::{self, text};
 use failover_sim::scenario::{self, Scenario};
 use failover_sim::sweep;
 
+mod cli_learn;
 mod cli_study;
 
 /// Deterministic discrete-event simulator of multi-AZ failover architectures.
@@ -44,6 +46,16 @@ enum Command {
     Compare(CompareArgs),
     /// Combine the folders of a sharded sweep or comparison into one.
     Merge(MergeArgs),
+    /// Run scenario files and hold them to their `expect:` blocks (exit 1 if one fails).
+    Check(cli_learn::CheckArgs),
+    /// List the scenario library: one line per scenario.
+    List(cli_learn::ListArgs),
+    /// Write a starter scenario file from a library template.
+    New(cli_learn::NewArgs),
+    /// Tell what a scenario teaches: lesson, diagram, narrated timeline and the numbers.
+    Explain(cli_learn::ExplainArgs),
+    /// Print the JSON Schema of scenario files (for editors).
+    Schema,
 }
 
 /// What sweeps and comparisons share.
@@ -246,13 +258,18 @@ const AZ_OUTAGE: &str = include_str!("../scenarios/az-outage.yaml");
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => run(args).map(|()| 0),
+        Command::Run(args) => run(args),
         Command::Validate(args) => validate(args).map(|()| 0),
         Command::Bench(args) => bench(args).map(|()| 0),
         Command::Diagram(args) => diagram(args).map(|()| 0),
         Command::Sweep(args) => cli_study::sweep(args),
         Command::Compare(args) => cli_study::compare(args),
         Command::Merge(args) => cli_study::merge(args),
+        Command::Check(args) => cli_learn::check(args),
+        Command::List(args) => cli_learn::list(args),
+        Command::New(args) => cli_learn::new(args),
+        Command::Explain(args) => cli_learn::explain(args),
+        Command::Schema => cli_learn::schema(),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -267,8 +284,9 @@ fn load(file: &Path, set: &[String]) -> Result<Scenario, String> {
     scenario::load_file(file, set).map_err(|e| e.to_string())
 }
 
-fn run(args: RunArgs) -> Result<(), String> {
+fn run(args: RunArgs) -> Result<u8, String> {
     let mut s = load(&args.scenario.file, &args.scenario.set)?;
+    let (study, expectations) = cli_learn::expectations_of(&args.scenario.file)?;
     if let Some(seed) = args.seed {
         s.seed = seed;
     }
@@ -288,13 +306,32 @@ fn run(args: RunArgs) -> Result<(), String> {
         bar.finish_and_clear();
     }
     let run = result.map_err(|e| e.to_string())?;
+    // A file with variants holds its designs to its expectations (`sim
+    // check`); its base scenario need not be one of them.
+    let row = sweep::row_of(
+        &sweep::RunSpec {
+            run: 0,
+            point: 0,
+            seed: s.seed,
+        },
+        &run.summary,
+    );
+    let verdicts: Vec<_> = if study.variants.is_empty() {
+        expectations
+            .iter()
+            .map(|e| (e, e.holds(row.values[e.metric])))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let code = u8::from(verdicts.iter().any(|(_, ok)| !ok));
     if args.json {
         let json = serde_json::to_string_pretty(&run.summary).expect("summary serializes");
         println!("{json}");
-        return Ok(());
+        return Ok(code);
     }
     if args.quiet {
-        return Ok(());
+        return Ok(code);
     }
     let paint = text::Paint::new(
         std::io::stdout().is_terminal(),
@@ -324,6 +361,19 @@ fn run(args: RunArgs) -> Result<(), String> {
         args.scenario.file.display(),
         s.seed
     );
+    for (e, ok) in &verdicts {
+        println!(
+            "  expect        {} {} {}: {}",
+            if *ok {
+                paint.good("pass")
+            } else {
+                paint.bad("FAIL")
+            },
+            e.name(),
+            e.written,
+            failover_sim::check::shown(e.metric, row.values[e.metric])
+        );
+    }
     if args.explain {
         println!();
         println!("{}", paint.bold("timeline"));
@@ -332,7 +382,7 @@ fn run(args: RunArgs) -> Result<(), String> {
             report::timeline::render(&run.timeline, run.output.events_left_out, EXPLAIN_LINES)
         );
     }
-    Ok(())
+    Ok(code)
 }
 
 /// Timeline lines `--explain` prints; timeline.txt has them all.

@@ -105,6 +105,8 @@ fn full_file_maps_to_typed_values() {
     let expected = Scenario {
         name: "az-outage".into(),
         description: "Three AZs behind an ALB; AZ a loses power.".into(),
+        lesson: String::new(),
+        korean: Default::default(),
         seed: 42,
         duration: 45 * MIN,
         warmup: 2 * MIN,

@@ -10,8 +10,12 @@ use crate::engine::SimTime;
 pub struct Scenario {
     /// Name used for the output folder; defaults to the file stem.
     pub name: String,
-    /// What the scenario teaches, shown in reports.
+    /// What the scenario is, shown in reports (English).
     pub description: String,
+    /// What to look at in the results and why (English; may be empty).
+    pub lesson: String,
+    /// The Korean description and lesson, empty where the file gives none.
+    pub korean: Texts,
     /// Base seed of every random stream in the run.
     pub seed: u64,
     /// Simulated time at which the run stops.
@@ -88,6 +92,25 @@ impl Scenario {
             rest -= n as usize;
         }
         format!("instance-{id}")
+    }
+}
+
+/// A scenario's texts for people in one language.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Texts {
+    pub description: String,
+    pub lesson: String,
+}
+
+impl Scenario {
+    /// The description and lesson in Korean (`korean`) or English; a text
+    /// with no Korean version falls back to the English one.
+    pub fn texts(&self, korean: bool) -> Texts {
+        let pick = |ko: &str, en: &str| if korean && !ko.is_empty() { ko } else { en }.to_string();
+        Texts {
+            description: pick(&self.korean.description, &self.description),
+            lesson: pick(&self.korean.lesson, &self.lesson),
+        }
     }
 }
 

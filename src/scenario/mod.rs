@@ -15,6 +15,7 @@ mod monitoring;
 mod overrides;
 mod raw;
 mod resolve;
+pub mod schema;
 pub mod study;
 mod suggest;
 mod units;

@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, Visitor};
 
@@ -63,11 +64,50 @@ impl<'de> Deserialize<'de> for Scalar {
 
 type Leaf = Option<Scalar>;
 
-#[derive(Debug, Default, Deserialize)]
+/// A text for people: one value (English), or a mapping of language codes
+/// (`en`, `ko`) to values.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(from = "TextShape")]
+pub(crate) struct RawText {
+    pub en: Leaf,
+    pub ko: Leaf,
+}
+
+#[derive(Deserialize)]
+#[serde(
+    untagged,
+    expecting = "expected text, or a mapping of languages to text `{ en: ..., ko: ... }` (languages: en, ko)"
+)]
+enum TextShape {
+    One(Scalar),
+    Langs(Langs),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Langs {
+    en: Leaf,
+    ko: Leaf,
+}
+
+impl From<TextShape> for RawText {
+    fn from(shape: TextShape) -> RawText {
+        match shape {
+            TextShape::One(en) => RawText {
+                en: Some(en),
+                ko: None,
+            },
+            TextShape::Langs(l) => RawText { en: l.en, ko: l.ko },
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a mapping of scenario keys")]
 pub(crate) struct RawScenario {
     pub name: Leaf,
-    pub description: Leaf,
+    pub description: Option<RawText>,
+    pub lesson: Option<RawText>,
     pub seed: Leaf,
     pub duration: Leaf,
     pub warmup: Leaf,
@@ -99,13 +139,13 @@ where
     Option::<T>::deserialize(d).map(|block| Some(block.unwrap_or_default()))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a mapping of network keys")]
 pub(crate) struct RawNetwork {
     pub latency: Leaf,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a mapping of load_balancer keys")]
 pub(crate) struct RawLoadBalancer {
     pub algorithm: Leaf,
@@ -118,7 +158,7 @@ pub(crate) struct RawLoadBalancer {
     pub max_outstanding: Leaf,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a mapping of health_check keys")]
 pub(crate) struct RawHealthCheck {
     pub interval: Leaf,
@@ -127,7 +167,7 @@ pub(crate) struct RawHealthCheck {
     pub unhealthy_threshold: Leaf,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a mapping of app keys")]
 pub(crate) struct RawApp {
     pub instances_per_az: Leaf,
@@ -140,7 +180,7 @@ pub(crate) struct RawApp {
     pub sessions: Leaf,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a mapping of distribution keys")]
 pub(crate) struct RawServiceTime {
     pub dist: Leaf,
@@ -149,7 +189,7 @@ pub(crate) struct RawServiceTime {
     pub value: Leaf,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a mapping of workload keys")]
 pub(crate) struct RawWorkload {
     pub rate: Leaf,
@@ -172,7 +212,7 @@ pub(crate) struct RawWorkload {
 }
 
 /// `workload.retry_budget`: a mapping, a ratio (`10%`) or `none`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a mapping of retry_budget keys")]
 pub(crate) struct RawRetryBudget {
     pub ratio: Leaf,
@@ -181,7 +221,7 @@ pub(crate) struct RawRetryBudget {
 }
 
 /// `workload.circuit_breaker`: a mapping or `none`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a mapping of circuit_breaker keys")]
 pub(crate) struct RawCircuitBreaker {
     pub failure_ratio: Leaf,
@@ -251,7 +291,7 @@ impl<'de, T: Deserialize<'de> + Expecting> Deserialize<'de> for ScalarOr<T> {
 }
 
 /// `workload.pattern`: one of its keys, or the scalar `constant`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a mapping of pattern keys")]
 pub(crate) struct RawPattern {
     #[serde(default, deserialize_with = "present")]
@@ -268,7 +308,7 @@ impl Expecting for RawPattern {
         "`constant` or a mapping with one pattern (`ramp`, `spike`, `diurnal` or `schedule`)";
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a mapping of ramp keys")]
 pub(crate) struct RawRamp {
     pub start: Leaf,
@@ -276,7 +316,7 @@ pub(crate) struct RawRamp {
     pub to: Leaf,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a mapping of spike keys")]
 pub(crate) struct RawSpike {
     pub at: Leaf,
@@ -285,7 +325,7 @@ pub(crate) struct RawSpike {
     pub to: Leaf,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a mapping of diurnal keys")]
 pub(crate) struct RawDiurnal {
     pub amplitude: Leaf,
@@ -293,14 +333,14 @@ pub(crate) struct RawDiurnal {
     pub peak_at: Leaf,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a mapping with `at` and `rate`")]
 pub(crate) struct RawRateStep {
     pub at: Leaf,
     pub rate: Leaf,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a mapping of autoscaling keys")]
 pub(crate) struct RawAutoScaling {
     pub min: Leaf,
@@ -317,7 +357,7 @@ pub(crate) struct RawAutoScaling {
     pub scheduled: Option<Vec<RawScheduled>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "a mapping with one policy: target_tracking or step"
@@ -327,7 +367,7 @@ pub(crate) struct RawPolicy {
     pub step: Option<RawStepPolicy>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a mapping of target_tracking keys")]
 pub(crate) struct RawTargetTracking {
     pub metric: Leaf,
@@ -337,7 +377,7 @@ pub(crate) struct RawTargetTracking {
     pub scale_in_periods: Leaf,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a mapping of step policy keys")]
 pub(crate) struct RawStepPolicy {
     pub metric: Leaf,
@@ -347,7 +387,7 @@ pub(crate) struct RawStepPolicy {
     pub cooldown: Leaf,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "a mapping with `threshold` and `steps`"
@@ -357,14 +397,14 @@ pub(crate) struct RawStepAlarm {
     pub steps: Option<Vec<RawStep>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a mapping with `over` and `change`")]
 pub(crate) struct RawStep {
     pub over: Leaf,
     pub change: Leaf,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a mapping of scheduled action keys")]
 pub(crate) struct RawScheduled {
     pub at: Leaf,
@@ -373,7 +413,7 @@ pub(crate) struct RawScheduled {
     pub desired: Leaf,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a mapping of fault keys")]
 pub(crate) struct RawFault {
     pub at: Leaf,
@@ -384,7 +424,7 @@ pub(crate) struct RawFault {
     pub extra: Leaf,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a mapping of metrics keys")]
 pub(crate) struct RawMetrics {
     pub bucket: Leaf,
@@ -392,7 +432,7 @@ pub(crate) struct RawMetrics {
     pub threshold: Leaf,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a mapping of database keys")]
 pub(crate) struct RawDatabase {
     pub mode: Leaf,
@@ -415,7 +455,7 @@ pub(crate) struct RawDatabase {
 }
 
 /// A Redis-like store (`session_store`, and the store part of `cache`).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a mapping of session_store keys")]
 pub(crate) struct RawKvStore {
     pub replica: Leaf,
@@ -427,7 +467,7 @@ pub(crate) struct RawKvStore {
 
 /// The store keys are written flat beside the cache's own: serde cannot
 /// deny unknown keys through `flatten`, so they are repeated here.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a mapping of cache keys")]
 pub(crate) struct RawCache {
     pub hit_ratio: Leaf,
@@ -621,7 +661,7 @@ mod tests {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a mapping of monitoring keys")]
 pub(crate) struct RawMonitoring {
     pub scrape_interval: Leaf,
@@ -629,7 +669,7 @@ pub(crate) struct RawMonitoring {
     pub alarms: Option<Vec<RawAlarm>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a mapping of alarm keys")]
 pub(crate) struct RawAlarm {
     pub name: Leaf,
@@ -646,4 +686,53 @@ pub(crate) struct RawAlarm {
     #[serde(rename = "for")]
     pub for_: Leaf,
     pub range: Leaf,
+}
+
+// JSON Schema of the leaves, for `sim schema`: the file's shape is checked
+// there (keys, mappings, lists); values are checked by the loader, which
+// words the error.
+impl JsonSchema for Scalar {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Value".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "a single value: text such as `10s` or `99.9%`, a number, or true/false",
+            "type": ["string", "number", "boolean"]
+        })
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for ScalarOr<T> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("ValueOr{}", T::schema_name()).into()
+    }
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "anyOf": [g.subschema_for::<Scalar>(), g.subschema_for::<T>()]
+        })
+    }
+}
+
+impl JsonSchema for RawText {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Text".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "text for people: English, or a mapping of languages to text",
+            "anyOf": [
+                { "type": ["string", "number"] },
+                {
+                    "type": "object",
+                    "properties": {
+                        "en": { "type": "string", "description": "English (required)" },
+                        "ko": { "type": "string", "description": "Korean (한국어)" }
+                    },
+                    "required": ["en"],
+                    "additionalProperties": false
+                }
+            ]
+        })
+    }
 }

@@ -31,10 +31,9 @@ const MAX_WINDOW: SimTime = 3600 * 1000 * NANOS_PER_MILLI;
 pub(crate) fn resolve(raw: &RawScenario, default_name: &str) -> Res<Scenario> {
     let root = KeyPath::root();
     let name = resolve_name(raw.name.as_ref(), default_name, &root.key("name"))?;
-    let description = match &raw.description {
-        Some(v) => text(v, &root.key("description"))?,
-        None => String::new(),
-    };
+    let (description, description_ko) =
+        localized(raw.description.as_ref(), &root.key("description"))?;
+    let (lesson, lesson_ko) = localized(raw.lesson.as_ref(), &root.key("lesson"))?;
     let seed = whole(&raw.seed, &root.key("seed"), d::SEED, 0, u64::MAX)?;
     let duration = positive_duration(&raw.duration, &root.key("duration"), d::DURATION)?;
     let warmup_path = root.key("warmup");
@@ -122,6 +121,11 @@ pub(crate) fn resolve(raw: &RawScenario, default_name: &str) -> Res<Scenario> {
     let mut scenario = Scenario {
         name,
         description,
+        lesson,
+        korean: Texts {
+            description: description_ko,
+            lesson: lesson_ko,
+        },
         seed,
         duration,
         warmup,
@@ -1751,6 +1755,27 @@ pub(super) fn at_key(path: &KeyPath, message: impl Into<String>) -> Issue {
         anchor: Anchor::Key,
         message: message.into(),
     }
+}
+
+/// A text for people: its English and its Korean (empty when not given).
+fn localized(raw: Option<&RawText>, path: &KeyPath) -> Res<(String, String)> {
+    let Some(raw) = raw else {
+        return Ok(Default::default());
+    };
+    let one = |v: &Option<Scalar>, path: KeyPath| match v {
+        Some(v) => text(v, &path),
+        None => Ok(String::new()),
+    };
+    let ko = one(&raw.ko, path.key("ko"))?;
+    let en = one(&raw.en, path.key("en"))?;
+    if en.is_empty() && !ko.is_empty() {
+        return Err(Issue::at(
+            &path.key("en"),
+            "give the English text too (`en:`): it is the one every language falls back to"
+                .to_string(),
+        ));
+    }
+    Ok((en, ko))
 }
 
 pub(super) fn text(value: &Scalar, path: &KeyPath) -> Res<String> {

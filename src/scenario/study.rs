@@ -29,6 +29,23 @@ pub struct Study {
     pub params: Vec<Param>,
     /// `variants`, in file order.
     pub variants: Vec<Variant>,
+    /// `expect`, in file order: what `sim check` holds the runs to.
+    pub expect: Vec<Expect>,
+}
+
+/// One expectation as written: `availability: ">= 99.9%"`, for every
+/// design or, nested under a variant's name, for that one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expect {
+    /// The variant it is for; `None`: every design (or the scenario).
+    pub design: Option<String>,
+    pub metric: String,
+    /// The condition's text, e.g. `>= 99.9%`.
+    pub condition: String,
+    /// Key path, e.g. `expect.active-passive.dropped`.
+    pub key: String,
+    /// (line, column) of the condition in the file.
+    pub at: Option<(usize, usize)>,
 }
 
 /// One swept key and its values, each the text of a `--set` value.
@@ -53,6 +70,7 @@ pub(crate) fn take(doc: &mut Value, text: &str, origin: &str) -> Result<Study, S
     };
     let sweep = map.remove("sweep");
     let variants = map.remove("variants");
+    let expect = map.remove("expect");
     let fail = |path: KeyPath, message: String| {
         let pos = Locations::index(text).find(&path, Anchor::Value);
         ScenarioError {
@@ -168,6 +186,60 @@ pub(crate) fn take(doc: &mut Value, text: &str, origin: &str) -> Result<Study, S
                 }
             };
             study.variants.push(Variant { name, sets });
+        }
+    }
+    if let Some(expect) = expect.filter(|v| !v.is_null()) {
+        let at = root.key("expect");
+        let Value::Mapping(m) = expect else {
+            return Err(fail(
+                at,
+                "expected a mapping of metrics to conditions, e.g. `availability: \">= 99.9%\"`"
+                    .into(),
+            ));
+        };
+        let locations = Locations::index(text);
+        let mut entry = |design: Option<&str>, metric: &Value, cond: &Value, at: &KeyPath| {
+            let Some(metric) = metric.as_str() else {
+                return Err(fail(
+                    at.clone(),
+                    format!("a metric name is text, not {}", super::kind_of(metric)),
+                ));
+            };
+            let path = at.key(metric);
+            if matches!(cond, Value::Sequence(_) | Value::Mapping(_) | Value::Null) {
+                return Err(fail(
+                    path,
+                    format!(
+                        "expected a condition such as \">= 99.9%\" or \"== 0\", got {}",
+                        super::kind_of(cond)
+                    ),
+                ));
+            }
+            study.expect.push(Expect {
+                design: design.map(str::to_string),
+                metric: metric.to_string(),
+                condition: value_text(cond),
+                key: path.display().unwrap_or_default(),
+                at: locations.find(&path, Anchor::Value),
+            });
+            Ok(())
+        };
+        for (k, v) in &m {
+            match v {
+                Value::Mapping(inner) => {
+                    let Some(design) = k.as_str() else {
+                        return Err(fail(
+                            at,
+                            format!("a variant name is text, not {}", super::kind_of(k)),
+                        ));
+                    };
+                    let at = at.key(design);
+                    for (metric, cond) in inner {
+                        entry(Some(design), metric, cond, &at)?;
+                    }
+                }
+                _ => entry(None, k, v, &at)?,
+            }
         }
     }
     Ok(study)
