@@ -7,6 +7,7 @@ pub mod charts;
 pub mod diagram;
 pub mod font;
 pub mod html;
+pub mod lang;
 pub mod openmetrics;
 pub mod summary;
 pub mod text;
@@ -19,6 +20,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+pub use lang::{Label, Lang, label};
 pub use summary::{
     CacheSummary, CostSummary, DatabaseSummary, DbFailoverSummary, SessionStoreSummary, Summary,
 };

@@ -2,7 +2,8 @@
 //! key events in time order (a fault starts, health checks fail, the load
 //! balancer gives up on a target, a replacement launches, the database
 //! promotes a standby, an alarm fires, the service recovers), so a learner
-//! can follow cause and effect.
+//! can follow cause and effect. Told in English or in Korean ([`Lang`]):
+//! each Korean template sits next to its English one.
 
 use std::fmt::Write;
 
@@ -11,6 +12,7 @@ use crate::model::{RunOutput, TraceEvent};
 use crate::scenario::Scenario;
 
 use super::Summary;
+use super::lang::Lang;
 use super::text::human_secs;
 
 /// One line of the story.
@@ -26,6 +28,7 @@ pub struct Entry {
     subjects: Vec<String>,
     /// Events with the same key at the same time merge into one line.
     key: Option<String>,
+    lang: Lang,
 }
 
 impl Entry {
@@ -36,6 +39,7 @@ impl Entry {
             text,
             subjects: Vec::new(),
             key: None,
+            lang: Lang::En,
         }
     }
 
@@ -48,6 +52,7 @@ impl Entry {
             text: text.to_string(),
             subjects: vec![subject.to_string()],
             key: Some(key),
+            lang: Lang::En,
         }
     }
 
@@ -59,10 +64,15 @@ impl Entry {
         let n = self.subjects.len();
         let mut names = self.subjects[..n.min(SHOWN)].join(", ");
         if n > SHOWN {
-            let _ = write!(names, " and {} more", n - SHOWN);
+            let more = n - SHOWN;
+            let _ = match self.lang {
+                Lang::En => write!(names, " and {more} more"),
+                // Subjects are instances, counted as machines.
+                Lang::Ko => write!(names, " 외 {more}대"),
+            };
         }
-        // The placeholder comes first in every template, before any user
-        // text (an AZ name) that might itself contain `{}`.
+        // The placeholder comes before any user text (an AZ name) that
+        // might itself contain `{}`, in every template of every language.
         self.text.replacen("{}", &names, 1)
     }
 }
@@ -84,34 +94,52 @@ fn at_secs(s: f64) -> SimTime {
     (s * NANOS_PER_SEC as f64).round() as SimTime
 }
 
-fn instance_status(status: &str) -> &'static str {
-    match status {
-        "off" => "{} lose power",
-        "crashed" => "{} crash",
-        "hung" => "{} hang: they accept work and never answer",
-        "booting" => "{} boot",
-        "up" => "{} are up and serving requests",
-        _ => "{} change status",
+fn instance_status(status: &str, lang: Lang) -> &'static str {
+    match (status, lang) {
+        ("off", Lang::En) => "{} lose power",
+        ("off", Lang::Ko) => "{}의 전원이 꺼짐",
+        ("crashed", Lang::En) => "{} crash",
+        ("crashed", Lang::Ko) => "{}에서 크래시 발생",
+        ("hung", Lang::En) => "{} hang: they accept work and never answer",
+        ("hung", Lang::Ko) => "{}에서 행(hang) 발생: 요청은 받지만 응답하지 않음",
+        ("booting", Lang::En) => "{} boot",
+        ("booting", Lang::Ko) => "{} 부팅 시작",
+        ("up", Lang::En) => "{} are up and serving requests",
+        ("up", Lang::Ko) => "{} 기동 완료: 요청 처리 시작",
+        (_, Lang::En) => "{} change status",
+        (_, Lang::Ko) => "{} 상태 변경",
     }
 }
 
-fn asg_reason(reason: &str) -> &str {
-    match reason {
-        "capacity" => "to reach the desired capacity",
-        "rebalance" => "to rebalance the AZs",
-        "scale_in" => "to scale in",
-        "elb_health_check" => "failed its ELB health checks",
-        "ec2_status_check" => "failed its EC2 status check",
-        "scheduled" => "scheduled action",
-        "target_tracking" => "target tracking",
-        "step" => "step scaling",
-        other => other,
+fn asg_reason(reason: &str, lang: Lang) -> &str {
+    match (reason, lang) {
+        ("capacity", Lang::En) => "to reach the desired capacity",
+        ("capacity", Lang::Ko) => "원하는 용량 충족",
+        ("rebalance", Lang::En) => "to rebalance the AZs",
+        ("rebalance", Lang::Ko) => "가용 영역 간 균형 재조정",
+        ("scale_in", Lang::En) => "to scale in",
+        ("scale_in", Lang::Ko) => "스케일 인",
+        ("elb_health_check", Lang::En) => "failed its ELB health checks",
+        ("elb_health_check", Lang::Ko) => "ELB 헬스 체크 실패",
+        ("ec2_status_check", Lang::En) => "failed its EC2 status check",
+        ("ec2_status_check", Lang::Ko) => "EC2 상태 검사 실패",
+        ("scheduled", Lang::En) => "scheduled action",
+        ("scheduled", Lang::Ko) => "예약된 작업",
+        ("target_tracking", Lang::En) => "target tracking",
+        ("target_tracking", Lang::Ko) => "대상 추적 조정",
+        ("step", Lang::En) => "step scaling",
+        ("step", Lang::Ko) => "단계 조정",
+        (other, _) => other,
     }
 }
 
-/// `AZ b` or `AZs b, c`.
-fn az_list(azs: &[String]) -> String {
-    let s = if azs.len() == 1 { "" } else { "s" };
+/// `AZ b` or `AZs b, c` (Korean nouns have no plural).
+fn az_list(azs: &[String], lang: Lang) -> String {
+    let s = if azs.len() == 1 || lang == Lang::Ko {
+        ""
+    } else {
+        "s"
+    };
     format!("AZ{s} {}", azs.join(", "))
 }
 
@@ -123,12 +151,90 @@ fn store_kind(store: &str) -> &'static str {
     }
 }
 
-fn from_event(s: &Scenario, sum: &Summary, at: SimTime, e: &TraceEvent) -> Option<Entry> {
+/// A store's name as the line says it: `session store`, `세션 스토어`.
+fn store_name(store: &str, lang: Lang) -> String {
+    match (store, lang) {
+        ("cache", Lang::Ko) => "캐시".into(),
+        ("session_store", Lang::Ko) => "세션 스토어".into(),
+        _ => store.replace('_', " "),
+    }
+}
+
+/// A database node's role in Korean (`primary` stays in English).
+fn role_name(role: &str, lang: Lang) -> &str {
+    match (role, lang) {
+        ("primary", Lang::Ko) => "프라이머리",
+        ("standby", Lang::Ko) => "스탠바이",
+        ("replica", Lang::Ko) => "레플리카",
+        (r, _) => r,
+    }
+}
+
+/// What a fault hit, from the summary's `az a`, `instance a-1`,
+/// `database primary`...
+fn fault_target(target: &str, lang: Lang) -> String {
+    if lang == Lang::En {
+        return target.to_string();
+    }
+    if let Some(az) = target.strip_prefix("az ") {
+        return format!("AZ {az}");
+    }
+    if let Some(name) = target.strip_prefix("instance ") {
+        return format!("인스턴스 {name}");
+    }
+    match target {
+        "database primary" => "데이터베이스 프라이머리",
+        "database standby" => "데이터베이스 스탠바이",
+        "cache primary" => "캐시 프라이머리",
+        "session store primary" => "세션 스토어 프라이머리",
+        other => other,
+    }
+    .to_string()
+}
+
+/// How an alarm decides, in Korean from the scenario's rule; the summary's
+/// English `rule` otherwise.
+fn alarm_rule(s: &Scenario, a: &super::summary::AlarmSummary, lang: Lang) -> String {
+    use crate::scenario::{Rule, format_duration as fd};
+    let rule = s.monitoring.alarms.iter().find(|x| x.name == a.name);
+    match (lang, rule.map(|x| x.rule)) {
+        (
+            Lang::Ko,
+            Some(Rule::CloudWatch {
+                period,
+                evaluation_periods,
+                datapoints,
+                ..
+            }),
+        ) => format!(
+            "{} 단위 데이터 포인트 {evaluation_periods}개 중 {datapoints}개",
+            fd(period)
+        ),
+        (Lang::Ko, Some(Rule::Prometheus { range, for_ })) => {
+            format!("{} 구간 값, {} 동안 지속", fd(range), fd(for_))
+        }
+        _ => a.rule.clone(),
+    }
+}
+
+fn from_event(
+    s: &Scenario,
+    sum: &Summary,
+    at: SimTime,
+    e: &TraceEvent,
+    lang: Lang,
+) -> Option<Entry> {
     let hc = &s.load_balancer.health_check;
     let fault_name = |i: usize| {
-        sum.faults.get(i).map_or(format!("fault #{i}"), |f| {
-            format!("fault #{i} ({} on {})", f.kind, f.target)
-        })
+        sum.faults
+            .get(i)
+            .map_or(format!("{} #{i}", lang.pick("fault", "장애")), |f| {
+                let target = fault_target(&f.target, lang);
+                match lang {
+                    Lang::En => format!("fault #{i} ({} on {target})", f.kind),
+                    Lang::Ko => format!("장애 #{i}({target}의 {})", f.kind),
+                }
+            })
     };
     Some(match e {
         TraceEvent::FaultStart { fault, .. } => {
@@ -136,153 +242,256 @@ fn from_event(s: &Scenario, sum: &Summary, at: SimTime, e: &TraceEvent) -> Optio
                 .faults
                 .get(*fault)
                 .and_then(|f| {
-                    f.end_s
-                        .map(|e| format!(", for {}", human_secs(e - f.start_s)))
+                    let span = human_secs(f.end_s? - f.start_s);
+                    Some(match lang {
+                        Lang::En => format!(", for {span}"),
+                        Lang::Ko => format!(", {span} 동안 지속"),
+                    })
                 })
                 .unwrap_or_default();
-            Entry::new(at, "fault", format!("{} starts{span}", fault_name(*fault)))
+            let name = fault_name(*fault);
+            Entry::new(
+                at,
+                "fault",
+                match lang {
+                    Lang::En => format!("{name} starts{span}"),
+                    Lang::Ko => format!("{name} 시작{span}"),
+                },
+            )
         }
         TraceEvent::FaultEnd { fault, .. } => {
-            Entry::new(at, "fault", format!("{} ends", fault_name(*fault)))
+            let name = fault_name(*fault);
+            Entry::new(
+                at,
+                "fault",
+                match lang {
+                    Lang::En => format!("{name} ends"),
+                    Lang::Ko => format!("{name} 종료"),
+                },
+            )
         }
         TraceEvent::InstanceStatus { instance, status } => Entry::grouped(
             at,
             "instance",
             instance,
             format!("status {status}"),
-            instance_status(status),
+            instance_status(status, lang),
         ),
         TraceEvent::HealthCheckFailed {
             instance,
             threshold,
-        } => Entry::grouped(
-            at,
-            "health",
-            instance,
-            "check failed".into(),
-            &format!(
-                "a health check of {{}} fails ({threshold} in a row mark a target unhealthy, every {})",
-                human_secs(as_secs_f64(hc.interval))
-            ),
-        ),
+        } => {
+            let every = human_secs(as_secs_f64(hc.interval));
+            Entry::grouped(
+                at,
+                "health",
+                instance,
+                "check failed".into(),
+                &match lang {
+                    Lang::En => format!(
+                        "a health check of {{}} fails ({threshold} in a row mark a target unhealthy, every {every})"
+                    ),
+                    Lang::Ko => format!(
+                        "{{}}의 헬스 체크 실패({every} 간격, {threshold}회 연속 실패하면 대상(target)을 비정상으로 표시)"
+                    ),
+                },
+            )
+        }
         TraceEvent::TargetHealth { instance, health } => match *health {
             "unhealthy" => Entry::grouped(
                 at,
                 "health",
                 instance,
                 "unhealthy".into(),
-                "the load balancer marks {} unhealthy and stops routing to them",
-            ),
-            "healthy" => Entry::grouped(
-                at,
-                "health",
-                instance,
-                "healthy".into(),
-                &format!(
-                    "the load balancer marks {{}} healthy after {} passing checks: they get traffic",
-                    hc.healthy_threshold
+                lang.pick(
+                    "the load balancer marks {} unhealthy and stops routing to them",
+                    "로드 밸런서가 {}의 상태를 비정상으로 표시하고 라우팅을 중단함",
                 ),
             ),
+            "healthy" => {
+                let n = hc.healthy_threshold;
+                Entry::grouped(
+                    at,
+                    "health",
+                    instance,
+                    "healthy".into(),
+                    &match lang {
+                        Lang::En => format!(
+                            "the load balancer marks {{}} healthy after {n} passing checks: they get traffic"
+                        ),
+                        Lang::Ko => format!(
+                            "로드 밸런서가 {{}}의 상태를 정상으로 표시(헬스 체크 {n}회 연속 통과): 다시 트래픽을 받음"
+                        ),
+                    },
+                )
+            }
             _ => return None,
         },
         TraceEvent::Dns { lb_node, in_dns } => Entry::new(
             at,
             "dns",
-            if *in_dns {
-                format!("DNS lists the load balancer node in AZ {lb_node} again")
-            } else {
-                format!(
+            match (lang, *in_dns) {
+                (Lang::En, true) => {
+                    format!("DNS lists the load balancer node in AZ {lb_node} again")
+                }
+                (Lang::En, false) => format!(
                     "DNS stops returning the load balancer node in AZ {lb_node}; clients notice as their cached answers expire"
-                )
+                ),
+                (Lang::Ko, true) => {
+                    format!("DNS가 AZ {lb_node}의 로드 밸런서 노드를 다시 반환함")
+                }
+                (Lang::Ko, false) => format!(
+                    "DNS가 AZ {lb_node}의 로드 밸런서 노드를 더 이상 반환하지 않음: 클라이언트는 캐시된 응답이 만료되어야 이를 알아챔"
+                ),
             },
         ),
-        TraceEvent::StandbyInUse { azs } => Entry::new(
-            at,
-            "standby",
-            format!(
-                "no load balancer node has a healthy target in an active AZ: traffic fails over to the warm standby in {}",
-                az_list(azs)
-            ),
-        ),
-        TraceEvent::StandbyIdle { azs } => Entry::new(
-            at,
-            "standby",
-            format!(
-                "the load balancer stops routing to the warm standby in {}: it is idle again",
-                az_list(azs)
-            ),
-        ),
-        TraceEvent::DbNode { node, role, up } => Entry::new(
-            at,
-            "database",
-            format!(
-                "database node {node} ({role}) {}",
-                if *up { "is back" } else { "goes down" }
-            ),
-        ),
+        TraceEvent::StandbyInUse { azs } => {
+            let azs = az_list(azs, lang);
+            Entry::new(
+                at,
+                "standby",
+                match lang {
+                    Lang::En => format!(
+                        "no load balancer node has a healthy target in an active AZ: traffic fails over to the warm standby in {azs}"
+                    ),
+                    Lang::Ko => format!(
+                        "활성 가용 영역(AZ)의 어느 로드 밸런서 노드에도 정상 대상이 없음: 트래픽이 {azs}의 웜 스탠바이로 장애 조치(failover)됨"
+                    ),
+                },
+            )
+        }
+        TraceEvent::StandbyIdle { azs } => {
+            let azs = az_list(azs, lang);
+            Entry::new(
+                at,
+                "standby",
+                match lang {
+                    Lang::En => format!(
+                        "the load balancer stops routing to the warm standby in {azs}: it is idle again"
+                    ),
+                    Lang::Ko => format!(
+                        "로드 밸런서가 {azs}의 웜 스탠바이로 라우팅을 중단함: 스탠바이는 다시 유휴 상태"
+                    ),
+                },
+            )
+        }
+        TraceEvent::DbNode { node, role, up } => {
+            let role = role_name(role, lang);
+            Entry::new(
+                at,
+                "database",
+                match lang {
+                    Lang::En => format!(
+                        "database node {node} ({role}) {}",
+                        if *up { "is back" } else { "goes down" }
+                    ),
+                    Lang::Ko => format!(
+                        "데이터베이스 노드 {node}({role}) {}",
+                        if *up { "복구됨" } else { "다운됨" }
+                    ),
+                },
+            )
+        }
         TraceEvent::DbFailover { phase, node } => Entry::new(
             at,
             "database",
-            match *phase {
-                "detected" => format!(
+            match (lang, *phase) {
+                (Lang::En, "detected") => format!(
                     "the database notices its primary is gone and starts a failover (node {node})"
                 ),
-                "promoted" => format!("database node {node} is promoted to primary"),
-                other => format!("database failover: {other} (node {node})"),
+                (Lang::En, "promoted") => format!("database node {node} is promoted to primary"),
+                (Lang::En, other) => format!("database failover: {other} (node {node})"),
+                (Lang::Ko, "detected") => format!(
+                    "데이터베이스가 프라이머리 장애를 감지하고 장애 조치(failover) 시작(노드 {node})"
+                ),
+                (Lang::Ko, "promoted") => {
+                    format!("데이터베이스 노드 {node} 프라이머리로 승격")
+                }
+                (Lang::Ko, other) => format!("데이터베이스 장애 조치: {other}(노드 {node})"),
             },
         ),
-        TraceEvent::StoreNode { store, node, up } => Entry::new(
-            at,
-            store_kind(store),
-            format!(
-                "{} node {node} {}",
-                store.replace('_', " "),
-                if *up { "is back" } else { "goes down" }
-            ),
-        ),
-        TraceEvent::StoreFailover { store, node } => Entry::new(
-            at,
-            store_kind(store),
-            format!(
-                "{} replica {node} is promoted to primary",
-                store.replace('_', " ")
-            ),
-        ),
-        TraceEvent::AsgCapacity { from, to, reason } => Entry::new(
-            at,
-            "autoscaling",
-            format!(
-                "Auto Scaling sets the desired capacity from {from} to {to} ({})",
-                asg_reason(reason)
-            ),
-        ),
+        TraceEvent::StoreNode { store, node, up } => {
+            let name = store_name(store, lang);
+            Entry::new(
+                at,
+                store_kind(store),
+                match lang {
+                    Lang::En => format!(
+                        "{name} node {node} {}",
+                        if *up { "is back" } else { "goes down" }
+                    ),
+                    Lang::Ko => format!(
+                        "{name} 노드 {node} {}",
+                        if *up { "복구됨" } else { "다운됨" }
+                    ),
+                },
+            )
+        }
+        TraceEvent::StoreFailover { store, node } => {
+            let name = store_name(store, lang);
+            Entry::new(
+                at,
+                store_kind(store),
+                match lang {
+                    Lang::En => format!("{name} replica {node} is promoted to primary"),
+                    Lang::Ko => format!("{name} 레플리카 {node} 프라이머리로 승격"),
+                },
+            )
+        }
+        TraceEvent::AsgCapacity { from, to, reason } => {
+            let why = asg_reason(reason, lang);
+            Entry::new(
+                at,
+                "autoscaling",
+                match lang {
+                    Lang::En => format!(
+                        "Auto Scaling sets the desired capacity from {from} to {to} ({why})"
+                    ),
+                    Lang::Ko => {
+                        format!(
+                            "오토 스케일링: 원하는 용량(desired capacity) {from} → {to} ({why})"
+                        )
+                    }
+                },
+            )
+        }
         TraceEvent::AsgLaunch {
             instance,
             az,
             reason,
-        } => Entry::grouped(
-            at,
-            "autoscaling",
-            instance,
-            format!("launch {az} {reason}"),
-            &format!(
-                "Auto Scaling launches {{}} in AZ {az} ({})",
-                asg_reason(reason)
-            ),
-        ),
+        } => {
+            let why = asg_reason(reason, lang);
+            Entry::grouped(
+                at,
+                "autoscaling",
+                instance,
+                format!("launch {az} {reason}"),
+                &match lang {
+                    Lang::En => format!("Auto Scaling launches {{}} in AZ {az} ({why})"),
+                    Lang::Ko => format!("오토 스케일링: {{}} 인스턴스 시작(AZ {az}, {why})"),
+                },
+            )
+        }
         TraceEvent::AsgTerminate { instance, reason } => {
-            let why = match *reason {
-                "elb_health_check" | "ec2_status_check" => {
-                    format!("it {}; a replacement follows", asg_reason(reason))
+            let failed = matches!(*reason, "elb_health_check" | "ec2_status_check");
+            let why = match (lang, failed) {
+                (Lang::En, true) => {
+                    format!("it {}; a replacement follows", asg_reason(reason, lang))
                 }
-                r => asg_reason(r).to_string(),
+                (Lang::Ko, true) => {
+                    format!("{}, 대체 인스턴스 시작 예정", asg_reason(reason, lang))
+                }
+                (_, false) => asg_reason(reason, lang).to_string(),
             };
             Entry::grouped(
                 at,
                 "autoscaling",
                 instance,
                 format!("terminate {reason}"),
-                &format!("Auto Scaling deregisters and terminates {{}} ({why})"),
+                &match lang {
+                    Lang::En => format!("Auto Scaling deregisters and terminates {{}} ({why})"),
+                    Lang::Ko => format!("오토 스케일링: {{}} 등록 해제 후 종료({why})"),
+                },
             )
         }
         TraceEvent::AsgTerminated { instance } => Entry::grouped(
@@ -290,17 +499,22 @@ fn from_event(s: &Scenario, sum: &Summary, at: SimTime, e: &TraceEvent) -> Optio
             "autoscaling",
             instance,
             "terminated".into(),
-            "{} are terminated",
+            lang.pick("{} are terminated", "{} 종료 완료"),
         ),
     })
 }
 
-/// The key events of a run, in time order.
+/// The key events of a run, in time order, in English.
 pub fn entries(s: &Scenario, sum: &Summary, out: &RunOutput) -> Vec<Entry> {
+    entries_in(s, sum, out, Lang::En)
+}
+
+/// The key events of a run, in time order, told in `lang`.
+pub fn entries_in(s: &Scenario, sum: &Summary, out: &RunOutput, lang: Lang) -> Vec<Entry> {
     let mut list: Vec<Entry> = out
         .events
         .iter()
-        .filter_map(|(at, e)| from_event(s, sum, *at, e))
+        .filter_map(|(at, e)| from_event(s, sum, *at, e, lang))
         .collect();
     let threshold = format!("{}%", s.metrics.threshold * 100.0);
     let window = human_secs(as_secs_f64(s.metrics.window));
@@ -313,94 +527,127 @@ pub fn entries(s: &Scenario, sum: &Summary, out: &RunOutput) -> Vec<Entry> {
             "masked" => list.push(Entry::new(
                 start,
                 "recovery",
-                format!(
-                    "fault #{i} is masked: the success ratio over {window} never falls below {threshold}"
-                ),
+                match lang {
+                    Lang::En => format!(
+                        "fault #{i} is masked: the success ratio over {window} never falls below {threshold}"
+                    ),
+                    Lang::Ko => format!(
+                        "장애 #{i} 영향 없음(masked): {window} 구간 성공률이 한 번도 {threshold} 아래로 떨어지지 않음"
+                    ),
+                },
             )),
             "not_recovered" => list.push(Entry::new(
                 at_secs(sum.duration_s),
                 "recovery",
-                format!("the run ends with fault #{i} not recovered"),
+                match lang {
+                    Lang::En => format!("the run ends with fault #{i} not recovered"),
+                    Lang::Ko => format!("장애 #{i}에서 복구되지 못한 채 실행 종료"),
+                },
             )),
             _ => {}
         }
         if let (Some(r), Some(lat)) = (f.recovered_s, f.failover_latency_s) {
+            let lat = human_secs(lat);
+            let dropped = super::text::grouped(f.dropped);
             list.push(Entry::new(
                 at_secs(r),
                 "recovery",
-                format!(
-                    "service recovered from fault #{i}: success ratio over {window} back at or above {threshold} (failover latency {}, {} requests dropped)",
-                    human_secs(lat),
-                    super::text::grouped(f.dropped)
-                ),
+                match lang {
+                    Lang::En => format!(
+                        "service recovered from fault #{i}: success ratio over {window} back at or above {threshold} (failover latency {lat}, {dropped} requests dropped)"
+                    ),
+                    Lang::Ko => format!(
+                        "장애 #{i}에서 서비스 복구: {window} 구간 성공률이 다시 {threshold} 이상(장애 조치 시간 {lat}, 실패한 요청 {dropped}건)"
+                    ),
+                },
             ));
         }
         if let Some(c) = f.capacity_restored_s {
             list.push(Entry::new(
                 at_secs(c),
                 "recovery",
-                format!(
-                    "full capacity back after fault #{i}: every target it took out is healthy again"
-                ),
+                match lang {
+                    Lang::En => format!(
+                        "full capacity back after fault #{i}: every target it took out is healthy again"
+                    ),
+                    Lang::Ko => format!(
+                        "장애 #{i} 이후 전체 용량 복구: 장애로 빠졌던 대상이 모두 다시 정상"
+                    ),
+                },
             ));
         }
     }
     if let Some(db) = &sum.database {
+        let endpoint = match (lang, db.endpoint) {
+            (Lang::Ko, "proxy") => "프록시",
+            (Lang::Ko, "dns") => "DNS",
+            (_, e) => e,
+        };
         for f in &db.failovers {
             if let (Some(sw), Some(outage)) = (f.endpoint_switched_s, f.write_outage_s) {
+                let outage = human_secs(outage);
+                let n = f.lost_writes;
+                let lost = match (lang, n > 0) {
+                    (_, false) => String::new(),
+                    (Lang::En, true) => format!(", {n} acknowledged writes lost"),
+                    (Lang::Ko, true) => format!(", 확인(ack)된 쓰기 {n}건 유실"),
+                };
                 list.push(Entry::new(
                     at_secs(sw),
                     "database",
-                    format!(
-                        "every app instance reaches the new primary through the {} endpoint: writes were out for {}{}",
-                        db.endpoint,
-                        human_secs(outage),
-                        if f.lost_writes > 0 {
-                            format!(", {} acknowledged writes lost", f.lost_writes)
-                        } else {
-                            String::new()
-                        }
-                    ),
+                    match lang {
+                        Lang::En => format!(
+                            "every app instance reaches the new primary through the {endpoint} endpoint: writes were out for {outage}{lost}"
+                        ),
+                        Lang::Ko => format!(
+                            "모든 앱 인스턴스가 {endpoint} 엔드포인트로 새 프라이머리에 연결: 쓰기 중단 {outage}{lost}"
+                        ),
+                    },
                 ));
             }
         }
     }
     for a in &sum.alarms {
         for c in &a.changes {
+            let name = &a.name;
             let text = if c.fired() {
                 let detects: Vec<String> = sum
                     .faults
                     .iter()
                     .enumerate()
-                    .filter(|(_, f)| {
-                        f.alarm.as_deref() == Some(&a.name) && f.alarm_s == Some(c.at_s)
-                    })
+                    .filter(|(_, f)| f.alarm.as_deref() == Some(name) && f.alarm_s == Some(c.at_s))
                     .map(|(i, f)| {
-                        format!(
-                            "fault #{i} detected {} after it started",
-                            human_secs(f.time_to_detect_s.unwrap_or(0.0))
-                        )
+                        let after = human_secs(f.time_to_detect_s.unwrap_or(0.0));
+                        match lang {
+                            Lang::En => format!("fault #{i} detected {after} after it started"),
+                            Lang::Ko => format!("장애 #{i} 시작 {after} 후 감지"),
+                        }
                     })
                     .collect();
-                format!(
-                    "ALARM {} fires: {} ({}){}",
-                    a.name,
-                    a.condition,
-                    a.rule,
-                    if detects.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", detects.join(", "))
-                    }
-                )
+                let detects = if detects.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", detects.join(", "))
+                };
+                let (cond, rule) = (&a.condition, alarm_rule(s, a, lang));
+                match lang {
+                    Lang::En => format!("ALARM {name} fires: {cond} ({rule}){detects}"),
+                    Lang::Ko => format!("알람 {name} 발생: {cond} ({rule}){detects}"),
+                }
             } else {
-                format!("alarm {} is OK again", a.name)
+                match lang {
+                    Lang::En => format!("alarm {name} is OK again"),
+                    Lang::Ko => format!("알람 {name} 해제(OK)"),
+                }
             };
             list.push(Entry::new(c.at, "alarm", text));
         }
     }
     // At one instant the fault comes first: it is the cause.
     list.sort_by_key(|e| (e.at, e.kind != "fault"));
+    for e in &mut list {
+        e.lang = lang;
+    }
     merge(list)
 }
 
@@ -418,9 +665,10 @@ fn merge(list: Vec<Entry>) -> Vec<Entry> {
         }
         out.push(e);
     }
-    // A line about one subject reads in the singular.
+    // A line about one subject reads in the singular (Korean has no
+    // plural to change).
     for e in &mut out {
-        if e.subjects.len() == 1 {
+        if e.subjects.len() == 1 && e.lang == Lang::En {
             e.text = singular(&e.text);
         }
     }
@@ -439,26 +687,38 @@ fn singular(text: &str) -> String {
         .replace("{} are terminated", "{} is terminated")
 }
 
-/// The timeline as text, one line per entry; `limit` lines at most (the
-/// rest counted).
+/// The timeline as text in English, one line per entry; `limit` lines at
+/// most (the rest counted).
 pub fn render(entries: &[Entry], left_out: u64, limit: usize) -> String {
+    render_in(entries, left_out, limit, Lang::En)
+}
+
+/// The timeline as text, one line per entry, with its closing lines in
+/// `lang` (the entries carry the language they were built in).
+pub fn render_in(entries: &[Entry], left_out: u64, limit: usize, lang: Lang) -> String {
     let mut o = String::new();
     for e in entries.iter().take(limit) {
         let _ = writeln!(o, "{}  {}", clock(e.at), e.render_text());
     }
     if entries.len() > limit {
-        let _ = writeln!(
-            o,
-            "... and {} more lines in timeline.txt",
-            entries.len() - limit
-        );
+        let more = entries.len() - limit;
+        let _ = match lang {
+            Lang::En => writeln!(o, "... and {more} more lines in timeline.txt"),
+            Lang::Ko => writeln!(o, "... 나머지 {more}줄은 timeline.txt에 있음"),
+        };
     }
     if left_out > 0 {
-        let _ = writeln!(
-            o,
-            "... and {left_out} later state changes not kept (the first {} are)",
-            crate::model::KEPT_EVENTS
-        );
+        let kept = crate::model::KEPT_EVENTS;
+        let _ = match lang {
+            Lang::En => writeln!(
+                o,
+                "... and {left_out} later state changes not kept (the first {kept} are)"
+            ),
+            Lang::Ko => writeln!(
+                o,
+                "... 이후 상태 변화 {left_out}건은 기록하지 않음(처음 {kept}건만 보관)"
+            ),
+        };
     }
     o
 }
@@ -481,21 +741,21 @@ mod tests {
                 "instance",
                 "a-1",
                 "status off".into(),
-                instance_status("off"),
+                instance_status("off", Lang::En),
             ),
             Entry::grouped(
                 5,
                 "instance",
                 "a-2",
                 "status off".into(),
-                instance_status("off"),
+                instance_status("off", Lang::En),
             ),
             Entry::grouped(
                 6,
                 "instance",
                 "a-3",
                 "status off".into(),
-                instance_status("off"),
+                instance_status("off", Lang::En),
             ),
         ];
         let merged = merge(list);
@@ -514,5 +774,36 @@ mod tests {
             merged[0].render_text(),
             "a-1, a-2, a-3, a-4, a-5, a-6 and 4 more crash"
         );
+    }
+    #[test]
+    fn korean_lines_merge_without_a_plural_and_count_the_rest_as_machines() {
+        let list = (1..=8)
+            .map(|i| Entry {
+                lang: Lang::Ko,
+                ..Entry::grouped(
+                    1,
+                    "instance",
+                    &format!("a-{i}"),
+                    "k".into(),
+                    instance_status("crashed", Lang::Ko),
+                )
+            })
+            .chain(std::iter::once(Entry {
+                lang: Lang::Ko,
+                ..Entry::grouped(
+                    2,
+                    "instance",
+                    "b-1",
+                    "k".into(),
+                    instance_status("crashed", Lang::Ko),
+                )
+            }))
+            .collect();
+        let merged = merge(list);
+        assert_eq!(
+            merged[0].render_text(),
+            "a-1, a-2, a-3, a-4, a-5, a-6 외 2대에서 크래시 발생"
+        );
+        assert_eq!(merged[1].render_text(), "b-1에서 크래시 발생");
     }
 }
