@@ -1055,6 +1055,8 @@ fn data_tier_file_maps_to_typed_values() {
                 mtbf: 30 * 24 * 60 * MIN,
                 mttr: 60 * MIN,
             }),
+            writers: 1,
+            keys: 0,
         })
     );
     assert_eq!(
@@ -1158,6 +1160,8 @@ fn a_database_block_with_no_keys_gets_the_documented_defaults() {
         queue_capacity: 1000,
         query_time: ServiceTime::Exponential { mean: 2 * MS },
         failures: None,
+        writers: 1,
+        keys: 0,
     };
     // `database:` with nothing under it asks for a database, as `{}` does.
     for yaml in ["database: {}\n", "database:\nseed: 1\n"] {

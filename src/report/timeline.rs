@@ -231,6 +231,22 @@ fn from_event(s: &Scenario, sum: &Summary, at: SimTime, e: &TraceEvent) -> Optio
                 other => format!("database failover: {other} (node {node})"),
             },
         ),
+        TraceEvent::DbRedirect {
+            node,
+            to,
+            lost_writes,
+        } => Entry::new(
+            at,
+            "database",
+            match to {
+                Some(to) => format!(
+                    "the app instances notice database writer {node} is gone and send its traffic to writer {to}, with no promotion; {lost_writes} acknowledged writes it had not replicated yet are lost"
+                ),
+                None => format!(
+                    "the app instances notice database writer {node} is gone, but no other writer is up: its traffic fails until one is back"
+                ),
+            },
+        ),
         TraceEvent::StoreNode { store, node, up } => Entry::new(
             at,
             store_kind(store),
