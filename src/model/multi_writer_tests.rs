@@ -182,6 +182,7 @@ fn the_timeline_tells_the_redirect_and_the_lost_writes() {
         ),
         "{text}"
     );
+    assert!(!text.contains("new primary"), "{text}");
 }
 
 #[test]

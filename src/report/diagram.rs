@@ -300,7 +300,10 @@ fn fault_rows(s: &Scenario) -> Vec<[String; 4]> {
                     };
                     format!("{t} +{}", fd(extra))
                 }
-                FaultKind::DbPrimaryFailure => "db primary".to_string(),
+                FaultKind::DbPrimaryFailure => match &s.database {
+                    Some(d) if d.mode == DbMode::MultiWriter => "db writer 0".to_string(),
+                    _ => "db primary".to_string(),
+                },
                 FaultKind::DbStandbyFailure => match &s.database {
                     Some(d) if d.standbys() > 0 => db_role(d, 1).to_string(),
                     _ => "db standby (none)".to_string(),

@@ -361,7 +361,9 @@ pub fn entries(s: &Scenario, sum: &Summary, out: &RunOutput) -> Vec<Entry> {
             ));
         }
     }
-    if let Some(db) = &sum.database {
+    // A multi-writer database has no new primary: its `db_redirect` line
+    // tells the move.
+    if let Some(db) = sum.database.as_ref().filter(|db| db.mode != "multi_writer") {
         for f in &db.failovers {
             if let (Some(sw), Some(outage)) = (f.endpoint_switched_s, f.write_outage_s) {
                 list.push(Entry::new(
