@@ -31,6 +31,14 @@ impl Lang {
         self == Lang::Ko
     }
 
+    /// The library's language type, for the timeline.
+    fn report(self) -> report::Lang {
+        match self {
+            Lang::En => report::Lang::En,
+            Lang::Ko => report::Lang::Ko,
+        }
+    }
+
     /// The English or the Korean of a text.
     fn pick<'a>(self, en: &'a str, ko: &'a str) -> &'a str {
         if self.korean() { ko } else { en }
@@ -584,8 +592,13 @@ pub fn explain(args: ExplainArgs) -> Result<u8, String> {
             }
             let out = simulate(&s, Box::new(NullSink), None);
             let summary = Summary::new(&s, &out);
-            let entries = report::timeline::entries(&s, &summary, &out);
-            let story = report::timeline::render(&entries, out.events_left_out, args.lines);
+            let entries = report::timeline::entries_in(&s, &summary, &out, lang.report());
+            let story = report::timeline::render_in(
+                &entries,
+                out.events_left_out,
+                args.lines,
+                lang.report(),
+            );
             let row = sweep::row_of(
                 &RunSpec {
                     run: 0,
@@ -719,7 +732,7 @@ fn wrap(text: &str, indent: &str) -> String {
 
 /// The numbers that answer the question: one column per design.
 fn numbers(told: &[Told], lang: Lang) -> String {
-    let labels: [(&str, &str, &str); 10] = [
+    let labels: [(&str, &str, &str); 12] = [
         ("requests", "requests issued", "요청 수"),
         ("availability", "availability", "가용성"),
         ("dropped", "dropped", "실패한 요청"),
@@ -738,6 +751,12 @@ fn numbers(told: &[Told], lang: Lang) -> String {
             "idle standby hours",
             "유휴 스탠바이 시간",
         ),
+        ("write_conflicts", "write conflicts", "쓰기 충돌"),
+        (
+            "db_idle_standby_hours",
+            "idle database standby hours",
+            "유휴 DB 스탠바이 시간",
+        ),
     ];
     let mut rows: Vec<(String, Vec<String>)> = Vec::new();
     for (name, en, ko) in labels {
@@ -748,7 +767,16 @@ fn numbers(told: &[Told], lang: Lang) -> String {
         // Rows that say nothing in any design are left out (no database:
         // no lost writes to speak of).
         let zero = values.iter().all(|v| *v == Some(0.0));
-        if zero && matches!(name, "lost_writes" | "sessions_lost" | "idle_standby_hours") {
+        if zero
+            && matches!(
+                name,
+                "lost_writes"
+                    | "sessions_lost"
+                    | "idle_standby_hours"
+                    | "write_conflicts"
+                    | "db_idle_standby_hours"
+            )
+        {
             continue;
         }
         let faults = told
@@ -817,9 +845,7 @@ fn cell(metric: usize, v: Option<f64>, t: &Told, lang: Lang) -> String {
         ("requests" | "dropped" | "lost_writes" | "sessions_lost", Some(x)) => {
             text::grouped(x as u64)
         }
-        ("failover_latency_s" | "time_to_detect_s", Some(x)) => {
-            text::human_secs(x)
-        }
+        ("failover_latency_s" | "time_to_detect_s", Some(x)) => text::human_secs(x),
         (_, v) => check::shown(metric, v),
     }
 }

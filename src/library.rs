@@ -21,6 +21,10 @@ pub const SCENARIOS: &[(&str, &str)] = &[
         "cache-failure",
         include_str!("../scenarios/cache-failure.yaml"),
     ),
+    (
+        "data-tier-active-active",
+        include_str!("../scenarios/data-tier-active-active.yaml"),
+    ),
     ("db-failover", include_str!("../scenarios/db-failover.yaml")),
     (
         "db-failover-proxy",

@@ -1057,6 +1057,8 @@ fn data_tier_file_maps_to_typed_values() {
                 mtbf: 30 * 24 * 60 * MIN,
                 mttr: 60 * MIN,
             }),
+            writers: 1,
+            keys: 0,
         })
     );
     assert_eq!(
@@ -1160,6 +1162,8 @@ fn a_database_block_with_no_keys_gets_the_documented_defaults() {
         queue_capacity: 1000,
         query_time: ServiceTime::Exponential { mean: 2 * MS },
         failures: None,
+        writers: 1,
+        keys: 0,
     };
     // `database:` with nothing under it asks for a database, as `{}` does.
     for yaml in ["database: {}\n", "database:\nseed: 1\n"] {
@@ -2497,5 +2501,118 @@ fn standby_azs_are_checked_at_their_line() {
         "load_balancer.standby_azs=[b]",
         Some("load_balancer.standby_azs"),
         "cross_zone: true",
+    );
+}
+
+#[test]
+fn a_multi_writer_database_gets_two_async_writers_and_a_hot_key_space_by_default() {
+    let db = load("database: { mode: multi_writer }\n")
+        .unwrap()
+        .database
+        .unwrap();
+    assert_eq!(db.mode, DbMode::MultiWriter);
+    assert_eq!(db.replication, Replication::Async, "the only setting");
+    assert_eq!((db.writers, db.keys), (2, 100_000));
+    assert_eq!((db.node_count(), db.standbys()), (2, 0));
+    // Every AZ may hold a writer, from primary_az on.
+    let db = load("database: { mode: multi_writer, writers: 3, keys: 1, primary_az: b }\n")
+        .unwrap()
+        .database
+        .unwrap();
+    assert_eq!((db.writers, db.keys, db.node_az(2, 3)), (3, 1, 0));
+    // Endpoint keys are ignored (each app instance reaches its writer
+    // directly), so one file can flip `mode` between designs.
+    assert!(
+        load("database: { mode: multi_writer, endpoint: proxy, dns_ttl: 5s, promotion: 1m }\n")
+            .is_ok()
+    );
+}
+
+#[test]
+fn a_multi_writer_database_refuses_sync_replication() {
+    let e = fails("database:\n  mode: multi_writer\n  replication: sync\n");
+    assert_at(
+        &e,
+        3,
+        16,
+        "database.replication",
+        "synchronous multi-writer replication would need distributed write certification",
+    );
+    let e = fails_with(
+        "database:\n  mode: multi_writer\n",
+        &["database.replication=sync"],
+    );
+    assert_on_set(
+        &e,
+        "database.replication=sync",
+        Some("database.replication"),
+        "mode `multi_writer` replicates asynchronously",
+    );
+}
+
+#[test]
+fn multi_writer_writers_and_keys_are_checked() {
+    let e = fails("database:\n  mode: multi_writer\n  writers: 4\n");
+    assert_at(
+        &e,
+        3,
+        12,
+        "database.writers",
+        "from 2 to 3, got 4 (one writer per AZ, and the scenario has 3 AZs)",
+    );
+    let e = fails("database:\n  mode: multi_writer\n  writers: 1\n");
+    assert_at(&e, 3, 12, "database.writers", "from 2 to 3, got 1");
+    let e = fails("database:\n  mode: multi_writer\n  keys: 0\n");
+    assert_at(&e, 3, 9, "database.keys", "from 1 to 10000000, got 0");
+    let e = fails("database:\n  mode: multi_writer\n  keys: 20000000\n");
+    assert_at(
+        &e,
+        3,
+        9,
+        "database.keys",
+        "from 1 to 10000000, got 20000000",
+    );
+    let e = fails("azs: [a]\ndatabase:\n  mode: multi_writer\n");
+    assert_at(
+        &e,
+        3,
+        9,
+        "database.mode",
+        "mode `multi_writer` needs at least two AZs",
+    );
+    // Single-primary modes have one writer: the keys would mislead.
+    let e = fails("database:\n  writers: 2\n");
+    assert_at(
+        &e,
+        2,
+        3,
+        "database.writers",
+        "`writers` applies to `mode: multi_writer` only; mode `multi_az` has one writer",
+    );
+    let e = fails("database:\n  mode: aurora\n  keys: 10\n");
+    assert_at(
+        &e,
+        3,
+        3,
+        "database.keys",
+        "`keys` applies to `mode: multi_writer` only",
+    );
+    let e = fails("database:\n  mode: multi_writer\n  read_replicas: 1\n");
+    assert_at(
+        &e,
+        3,
+        3,
+        "database.read_replicas",
+        "every writer of a `multi_writer` database also serves reads",
+    );
+    let e = fails(
+        "database: { mode: multi_writer }\nfaults:\n  - { at: 1m, kind: db_standby_failure }\n",
+    );
+    assert_at(
+        &e,
+        3,
+        21,
+        "faults[0].kind",
+        "need a standby (a failover target), but a `multi_writer` database has none",
     );
 }

@@ -122,6 +122,11 @@ pub struct TierCounts {
     pub db_write_errors: u64,
     /// Queries executed by database nodes.
     pub db_queries: u64,
+    /// Writes acknowledged by the primary (or the writers).
+    pub db_writes: u64,
+    /// `multi_writer`: acknowledged writes that hit a key another writer
+    /// had written and not yet replicated here (last-writer-wins drops one).
+    pub db_write_conflicts: u64,
     pub cache_hits: u64,
     pub cache_misses: u64,
     pub sessions_lost: u64,
@@ -149,6 +154,8 @@ impl TierCounts {
         self.db_calls_failed += o.db_calls_failed;
         self.db_write_errors += o.db_write_errors;
         self.db_queries += o.db_queries;
+        self.db_writes += o.db_writes;
+        self.db_write_conflicts += o.db_write_conflicts;
         self.cache_hits += o.cache_hits;
         self.cache_misses += o.cache_misses;
         self.sessions_lost += o.sessions_lost;

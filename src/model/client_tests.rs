@@ -224,6 +224,7 @@ fn reports_show_retries_refusals_and_the_breaker() {
     let cols = timeseries::Columns {
         azs: vec!["a".into()],
         database: false,
+        writers: false,
         cache: false,
         sessions: false,
         autoscaling: false,

@@ -12,6 +12,8 @@
 //! Lost writes (RPO): under async replication a write acknowledged at time
 //! t reaches the standby at t + lag. The writes whose copy is still on the
 //! way when the primary fails are gone if a standby is promoted.
+//!
+//! `multi_writer` has no primary and no promotion: see `multi_writer.rs`.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -19,6 +21,7 @@ use std::collections::BinaryHeap;
 use rand::Rng;
 
 use super::dist::{Sampler, UpDown};
+use super::multi_writer::MultiWriter;
 use super::workers::Workers;
 use super::{Event, Sim, trace::TraceEvent};
 use crate::engine::{SimTime, Stream, stream};
@@ -33,6 +36,8 @@ pub enum Role {
     Standby,
     /// An asynchronous read replica, never promoted automatically.
     Replica,
+    /// One of the writers of a `multi_writer` database (reads and writes).
+    Writer,
 }
 
 /// A query job: the database work of one request, from one app worker.
@@ -95,7 +100,7 @@ pub(crate) struct Db {
     dns_ttl: SimTime,
     reconnect_time: SimTime,
     proxy_switch: SimTime,
-    detection: SimTime,
+    pub(super) detection: SimTime,
     promotion: SimTime,
     /// Per app instance: the node its connections reach, the node it will
     /// reach from `switch_at` on.
@@ -129,6 +134,8 @@ pub(crate) struct Db {
     dns_rng: Stream,
     pub failure_rngs: Vec<Stream>,
     pub random: Option<UpDown>,
+    /// The writers' routing, replication and keys (`multi_writer` only).
+    pub mw: Option<MultiWriter>,
 }
 
 impl Db {
@@ -139,6 +146,7 @@ impl Db {
             .map(|k| DbNode {
                 az: d.node_az(k, s.azs.len()),
                 role: match k {
+                    _ if d.mode == DbMode::MultiWriter => Role::Writer,
                     0 => Role::Primary,
                     k if k <= standbys => Role::Standby,
                     _ => Role::Replica,
@@ -187,7 +195,13 @@ impl Db {
                 .map(|k| stream(s.seed, &format!("db.{k}.failures")))
                 .collect(),
             random: d.failures.map(UpDown::new),
+            mw: (d.mode == DbMode::MultiWriter).then(|| MultiWriter::new(s, d)),
         }
+    }
+
+    /// One replication lag.
+    pub(super) fn sample_lag(&mut self) -> SimTime {
+        self.lag.sample(&mut self.lag_rng)
     }
 
     /// App instance slot `inst` was launched: it resolves the endpoint now.
@@ -202,8 +216,11 @@ impl Db {
         self.switch_at[inst] = 0;
     }
 
-    /// The node app instance `inst` sends a call to at `now`.
-    pub(crate) fn route(&mut self, inst: usize, writes: bool, now: SimTime) -> u32 {
+    /// The node app instance `inst`, in AZ `az`, sends a call to at `now`.
+    pub(crate) fn route(&mut self, inst: usize, az: usize, writes: bool, now: SimTime) -> u32 {
+        if let Some(mw) = &self.mw {
+            return mw.route(az) as u32;
+        }
         if !writes && self.reads == Reads::Replicas {
             let n = self.nodes.len();
             for k in 1..=n {
@@ -227,13 +244,15 @@ impl Db {
             Role::Replica => true,
             Role::Standby => matches!(self.mode, DbMode::MultiAzCluster | DbMode::Aurora),
             Role::Primary => false,
+            Role::Writer => true,
         }
     }
 
     /// Whether `node` can take this call now.
     fn accepts(&self, node: usize, writes: bool) -> bool {
         let nd = &self.nodes[node];
-        nd.up() && (nd.role == Role::Primary || (!writes && self.readable(node)))
+        nd.up()
+            && (matches!(nd.role, Role::Primary | Role::Writer) || (!writes && self.readable(node)))
     }
 
     /// The time the queries of one call need, commit wait included.
@@ -247,7 +266,8 @@ impl Db {
         let waits = writes > 0
             && self.replication == Replication::Sync
             && match self.mode {
-                DbMode::Single => false,
+                // Writers replicate asynchronously (validated).
+                DbMode::Single | DbMode::MultiWriter => false,
                 DbMode::Aurora => true,
                 DbMode::MultiAz | DbMode::MultiAzCluster => {
                     self.nodes.iter().any(|n| n.role == Role::Standby && n.up())
@@ -325,7 +345,8 @@ impl Sim<'_> {
     /// App worker `gslot` sends its request's queries to the database.
     pub(super) fn db_call(&mut self, inst: u32, gslot: u32, epoch: u32, writes: bool) {
         let now = self.now();
-        let node = self.db().route(inst as usize, writes, now);
+        let az = self.instances[inst as usize].az;
+        let node = self.db().route(inst as usize, az, writes, now);
         self.metrics.tier(|t| t.db_calls += 1);
         self.sched.after_on(
             self.lanes.hop,
@@ -377,9 +398,14 @@ impl Sim<'_> {
             return;
         }
         let (job, next) = nd.workers.finish(slot);
-        let is_primary = nd.role == Role::Primary;
-        if is_primary {
-            db.acknowledged(now, job.writes);
+        let role = nd.role;
+        match role {
+            Role::Primary => db.acknowledged(now, job.writes),
+            Role::Writer => self.mw_acknowledged(node as usize, job.writes),
+            Role::Standby | Role::Replica => {}
+        }
+        if matches!(role, Role::Primary | Role::Writer) {
+            self.metrics.tier(|t| t.db_writes += u64::from(job.writes));
         }
         let queries = job.queries;
         self.metrics.tier(|t| t.db_queries += u64::from(queries));
@@ -430,6 +456,8 @@ impl Sim<'_> {
             up,
         });
         match (up, role) {
+            (false, Role::Writer) => self.mw_writer_down(node),
+            (true, Role::Writer) => self.mw_writer_back(node),
             (false, Role::Primary) => self.db_primary_down(node),
             (true, Role::Primary) => self.db_primary_back(node),
             (true, _) => {
@@ -618,5 +646,6 @@ pub fn role_name(role: Role) -> &'static str {
         Role::Primary => "primary",
         Role::Standby => "standby",
         Role::Replica => "replica",
+        Role::Writer => "writer",
     }
 }

@@ -16,6 +16,7 @@ mod faults;
 mod instance;
 mod kv;
 mod load_balancer;
+mod multi_writer;
 mod retry;
 mod sessions;
 pub mod topology;
@@ -143,6 +144,12 @@ pub(crate) enum Event {
     DbRandom {
         node: u32,
     },
+    /// The app instances notice that writer `node` of a `multi_writer`
+    /// database is down (if `epoch` is still the writer's).
+    DbWriterDetect {
+        node: u32,
+        epoch: u32,
+    },
     /// A store's replica finishes its promotion.
     KvFailover {
         store: u32,
@@ -206,6 +213,7 @@ impl Traced for Event {
             Event::GraceEnd { .. } => 26,
             Event::Deregistered { .. } => 27,
             Event::Scheduled { .. } => 28,
+            Event::DbWriterDetect { .. } => 29,
         }
     }
 
@@ -231,7 +239,8 @@ impl Traced for Event {
             Event::DbArrive { node, .. }
             | Event::DbDone { node, .. }
             | Event::DbPromoted { node, .. }
-            | Event::DbRandom { node } => node,
+            | Event::DbRandom { node }
+            | Event::DbWriterDetect { node, .. } => node,
             Event::DbReply { gslot, .. } => gslot,
             Event::DbDetect { epoch } => epoch,
             Event::KvFailover { store, .. } => store,
@@ -485,6 +494,7 @@ impl<'s> Sim<'s> {
                 Event::DbDetect { epoch } => self.on_db_detect(epoch),
                 Event::DbPromoted { epoch, node } => self.on_db_promoted(epoch, node),
                 Event::DbRandom { node } => self.on_db_random(node),
+                Event::DbWriterDetect { node, epoch } => self.on_db_writer_detect(node, epoch),
                 Event::KvFailover { store, epoch } => self.on_kv_failover(store, epoch),
                 Event::KvRandom { store, node } => self.on_kv_random(store, node),
                 Event::AsgTick => self.on_asg_tick(),
@@ -550,6 +560,8 @@ mod asg_tests;
 mod client_tests;
 #[cfg(test)]
 mod data_tests;
+#[cfg(test)]
+mod multi_writer_tests;
 #[cfg(test)]
 mod standby_tests;
 #[cfg(test)]

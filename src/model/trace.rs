@@ -61,6 +61,14 @@ pub enum TraceEvent {
         phase: &'static str,
         node: usize,
     },
+    /// `multi_writer`: the app instances noticed writer `node` is down and
+    /// moved its traffic to writer `to` (`null`: no writer left), losing
+    /// the writes it had not replicated yet.
+    DbRedirect {
+        node: usize,
+        to: Option<usize>,
+        lost_writes: u64,
+    },
     StoreNode {
         store: &'static str,
         node: usize,

@@ -138,13 +138,15 @@ fn fd(t: u64) -> String {
 
 /// Role of database node `node`, as drawn (`db primary`, `db standby`, ...).
 fn db_role(db: &Database, node: usize) -> &'static str {
-    if node == 0 {
+    if db.mode == DbMode::MultiWriter {
+        "db writer"
+    } else if node == 0 {
         "db primary"
     } else if node <= db.standbys() as usize {
         match db.mode {
             DbMode::MultiAzCluster => "db standby (readable)",
             DbMode::Aurora => "aurora replica",
-            DbMode::Single | DbMode::MultiAz => "db standby",
+            DbMode::Single | DbMode::MultiAz | DbMode::MultiWriter => "db standby",
         }
     } else {
         "db read replica"
@@ -298,7 +300,10 @@ fn fault_rows(s: &Scenario) -> Vec<[String; 4]> {
                     };
                     format!("{t} +{}", fd(extra))
                 }
-                FaultKind::DbPrimaryFailure => "db primary".to_string(),
+                FaultKind::DbPrimaryFailure => match &s.database {
+                    Some(d) if d.mode == DbMode::MultiWriter => "db writer 0".to_string(),
+                    _ => "db primary".to_string(),
+                },
                 FaultKind::DbStandbyFailure => match &s.database {
                     Some(d) if d.standbys() > 0 => db_role(d, 1).to_string(),
                     _ => "db standby (none)".to_string(),
@@ -496,7 +501,13 @@ impl Sketch {
                 Endpoint::Dns => format!("dns (TTL {})", fd(db.dns_ttl)),
                 Endpoint::Proxy => "proxy".to_string(),
             };
-            let mut note = if db.mode == DbMode::Single {
+            let mut note = if db.mode == DbMode::MultiWriter {
+                format!(
+                    "multi_writer, {} writers replicating asynchronously; each app instance uses its AZ's writer and moves to the next {} after it fails",
+                    db.writers,
+                    fd(db.detection),
+                )
+            } else if db.mode == DbMode::Single {
                 format!(
                     "single, endpoint {endpoint}; no standby: a failed primary is down until repaired"
                 )
@@ -516,7 +527,7 @@ impl Sketch {
                     fd(db.promotion),
                 )
             };
-            if db.reads == Reads::Replicas {
+            if db.reads == Reads::Replicas && db.mode != DbMode::MultiWriter {
                 note += "; reads on replicas";
             }
             tiers.push(Tier {

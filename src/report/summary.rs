@@ -7,7 +7,9 @@ use crate::metrics::{
     AlarmChange, AlarmOutcome, CapacitySummary, DropReason, LatencySummary, Verdict,
 };
 use crate::model::{AsgReport, RunOutput};
-use crate::scenario::{Database, FaultKind, LatencyTarget, Rule, Scenario, format_duration as fd};
+use crate::scenario::{
+    Database, DbMode, FaultKind, LatencyTarget, Rule, Scenario, format_duration as fd,
+};
 
 /// Dropped requests by reason.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -66,8 +68,12 @@ pub struct DbFailoverSummary {
 pub struct DatabaseSummary {
     pub mode: &'static str,
     pub replication: &'static str,
+    /// `dns` or `proxy`; `direct` for `multi_writer` (each app instance
+    /// connects to a writer itself).
     pub endpoint: &'static str,
     pub nodes: u32,
+    /// Nodes that accept writes: 1, or the writers of `multi_writer`.
+    pub writers: u32,
     pub failovers: Vec<DbFailoverSummary>,
     /// Sum over failovers (RPO in writes).
     pub lost_writes: u64,
@@ -76,6 +82,12 @@ pub struct DatabaseSummary {
     pub calls_failed: u64,
     pub write_errors: u64,
     pub queries: u64,
+    /// Writes acknowledged over the whole run.
+    pub writes: u64,
+    /// `multi_writer`: acknowledged writes to a key another writer had
+    /// written and not yet replicated to this one; last-writer-wins
+    /// silently discards one of the two (0 in the single-primary modes).
+    pub write_conflicts: u64,
 }
 
 /// The cache's figures over the whole run.
@@ -108,6 +120,13 @@ pub struct CostSummary {
     /// The part of `standby_instance_hours` during which no load balancer
     /// node that was up routed to the standby: paid for and idle.
     pub idle_standby_hours: f64,
+    /// Database node-hours: every node (primary, standbys, replicas,
+    /// writers) x duration; a failed node is still provisioned.
+    pub db_node_hours: f64,
+    /// The part of `db_node_hours` on failover targets that serve nothing
+    /// while they wait: a Multi-AZ standby always, cluster standbys and
+    /// Aurora replicas when reads stay on the primary; never writers.
+    pub db_idle_standby_hours: f64,
 }
 
 /// What the clients' retry policy and circuit breaker did.
@@ -243,6 +262,12 @@ fn fault_target(s: &Scenario, kind: &FaultKind) -> String {
             LatencyTarget::Az(az) => format!("az {}", s.azs[az]),
             LatencyTarget::Instance(i) => format!("instance {}", s.instance_name(i)),
         },
+        // A multi-writer database has no primary: the fault hits writer 0.
+        FaultKind::DbPrimaryFailure
+            if s.database.as_ref().map(|d| d.mode) == Some(DbMode::MultiWriter) =>
+        {
+            "database writer 0".into()
+        }
         FaultKind::DbPrimaryFailure => "database primary".into(),
         FaultKind::DbStandbyFailure => "database standby".into(),
         FaultKind::CacheFailure => "cache primary".into(),
@@ -271,14 +296,21 @@ fn database(db: &Database, out: &RunOutput) -> DatabaseSummary {
     DatabaseSummary {
         mode: db.mode.name(),
         replication: db.replication.name(),
-        endpoint: db.endpoint.name(),
+        endpoint: if db.mode == DbMode::MultiWriter {
+            "direct"
+        } else {
+            db.endpoint.name()
+        },
         nodes: db.node_count(),
+        writers: db.writers,
         lost_writes: failovers.iter().map(|f| f.lost_writes).sum(),
         failovers,
         calls: t.db_calls,
         calls_failed: t.db_calls_failed,
         write_errors: t.db_write_errors,
         queries: t.db_queries,
+        writes: t.db_writes,
+        write_conflicts: t.db_write_conflicts,
     }
 }
 
@@ -417,6 +449,12 @@ impl Summary {
                 ),
                 standby_instance_hours: hours(out.standby_instance_ns),
                 idle_standby_hours: hours(out.idle_standby_ns),
+                db_node_hours: s.database.as_ref().map_or(0.0, |d| {
+                    hours(u128::from(d.node_count()) * u128::from(s.duration))
+                }),
+                db_idle_standby_hours: s.database.as_ref().map_or(0.0, |d| {
+                    hours(u128::from(d.idle_standbys()) * u128::from(s.duration))
+                }),
             },
             alarms: m
                 .alarms

@@ -209,10 +209,35 @@ pub fn render(sum: &Summary, paint: Paint) -> String {
             grouped(db.calls_failed),
             grouped(db.lost_writes)
         );
+        let multi_writer = db.mode == "multi_writer";
+        if multi_writer {
+            let _ = writeln!(
+                o,
+                "                {} writers, {} writes, {} write conflicts (last-writer-wins dropped one of each pair)",
+                db.writers,
+                grouped(db.writes),
+                grouped(db.write_conflicts)
+            );
+        }
         for f in &db.failovers {
             let rel = |t: Option<f64>| {
                 t.map_or("-".into(), |t| format!("+{}", human_secs(t - f.start_s)))
             };
+            if multi_writer {
+                let _ = writeln!(
+                    o,
+                    "    writer failed at {}: noticed {}, traffic moved {}{}, {} lost writes",
+                    human_secs(f.start_s),
+                    rel(f.detected_s),
+                    rel(f.endpoint_switched_s),
+                    f.repaired_s.map_or(String::new(), |r| format!(
+                        ", back +{}",
+                        human_secs(r - f.start_s)
+                    )),
+                    grouped(f.lost_writes)
+                );
+                continue;
+            }
             let _ = writeln!(
                 o,
                 "    primary failed at {}: detected {}, promoted {}, endpoint switched {}{}",
@@ -266,9 +291,17 @@ pub fn render(sum: &Summary, paint: Paint) -> String {
     } else {
         String::new()
     };
+    let db_cost = if sum.database.is_some() {
+        format!(
+            "; database {:.1} node-hours ({:.1} idle standby)",
+            c.db_node_hours, c.db_idle_standby_hours
+        )
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         o,
-        "  cost          {:.1} instance-hours{standby}",
+        "  cost          {:.1} instance-hours{standby}{db_cost}",
         c.instance_hours
     );
     for a in &sum.alarms {

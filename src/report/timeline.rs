@@ -166,6 +166,7 @@ fn role_name(role: &str, lang: Lang) -> &str {
         ("primary", Lang::Ko) => "프라이머리",
         ("standby", Lang::Ko) => "스탠바이",
         ("replica", Lang::Ko) => "레플리카",
+        ("writer", Lang::Ko) => "라이터",
         (r, _) => r,
     }
 }
@@ -181,6 +182,9 @@ fn fault_target(target: &str, lang: Lang) -> String {
     }
     if let Some(name) = target.strip_prefix("instance ") {
         return format!("인스턴스 {name}");
+    }
+    if let Some(node) = target.strip_prefix("database writer ") {
+        return format!("데이터베이스 라이터 {node}");
     }
     match target {
         "database primary" => "데이터베이스 프라이머리",
@@ -410,6 +414,28 @@ fn from_event(
                 (Lang::Ko, other) => format!("데이터베이스 장애 조치: {other}(노드 {node})"),
             },
         ),
+        TraceEvent::DbRedirect {
+            node,
+            to,
+            lost_writes,
+        } => Entry::new(
+            at,
+            "database",
+            match (lang, to) {
+                (Lang::En, Some(to)) => format!(
+                    "the app instances notice database writer {node} is gone and send its traffic to writer {to}, with no promotion; {lost_writes} acknowledged writes it had not replicated yet are lost"
+                ),
+                (Lang::En, None) => format!(
+                    "the app instances notice database writer {node} is gone, but no other writer is up: its traffic fails until one is back"
+                ),
+                (Lang::Ko, Some(to)) => format!(
+                    "앱 인스턴스가 데이터베이스 라이터 {node}의 장애를 감지하고 트래픽을 라이터 {to}에 넘김(승격 없음): 아직 복제되지 않은 확인(ack)된 쓰기 {lost_writes}건 유실"
+                ),
+                (Lang::Ko, None) => format!(
+                    "앱 인스턴스가 데이터베이스 라이터 {node}의 장애를 감지했으나 살아 있는 다른 라이터가 없음: 하나가 복구될 때까지 해당 트래픽 실패"
+                ),
+            },
+        ),
         TraceEvent::StoreNode { store, node, up } => {
             let name = store_name(store, lang);
             Entry::new(
@@ -577,7 +603,9 @@ pub fn entries_in(s: &Scenario, sum: &Summary, out: &RunOutput, lang: Lang) -> V
             ));
         }
     }
-    if let Some(db) = &sum.database {
+    // A multi-writer database has no new primary: its `db_redirect` line
+    // tells the move.
+    if let Some(db) = sum.database.as_ref().filter(|db| db.mode != "multi_writer") {
         let endpoint = match (lang, db.endpoint) {
             (Lang::Ko, "proxy") => "프록시",
             (Lang::Ko, "dns") => "DNS",

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use crate::engine::as_secs_f64;
 use crate::metrics::{DropReason, Row, RowSink};
-use crate::scenario::{Scenario, Sessions};
+use crate::scenario::{DbMode, Scenario, Sessions};
 
 /// Writes rows as CSV; the first write error is kept for the caller.
 pub struct CsvSink {
@@ -21,6 +21,8 @@ pub struct CsvSink {
 pub struct Columns {
     pub azs: Vec<String>,
     pub database: bool,
+    /// A `multi_writer` database: its writes and write conflicts.
+    pub writers: bool,
     pub cache: bool,
     pub sessions: bool,
     /// The Auto Scaling Group's sizes.
@@ -32,6 +34,10 @@ impl Columns {
         Columns {
             azs: s.azs.clone(),
             database: s.database.is_some(),
+            writers: s
+                .database
+                .as_ref()
+                .is_some_and(|d| d.mode == DbMode::MultiWriter),
             cache: s.cache.is_some(),
             sessions: s.app.sessions != Sessions::Jwt,
             autoscaling: s.autoscaling.is_some(),
@@ -74,6 +80,9 @@ pub fn header(cols: &Columns) -> Vec<String> {
             "db_write_errors",
             "db_queries",
         ]);
+    }
+    if cols.writers {
+        add(&["db_writes", "db_write_conflicts"]);
     }
     if cols.cache {
         add(&["cache_hits", "cache_misses", "cache_hit_ratio"]);
@@ -143,6 +152,10 @@ pub fn fields(row: &Row, cols: &Columns) -> Vec<String> {
         ));
         f.push(t.db_write_errors.to_string());
         f.push(t.db_queries.to_string());
+    }
+    if cols.writers {
+        f.push(t.db_writes.to_string());
+        f.push(t.db_write_conflicts.to_string());
     }
     if cols.cache {
         f.push(t.cache_hits.to_string());

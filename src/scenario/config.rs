@@ -357,6 +357,11 @@ pub enum DbMode {
     /// Aurora-like: shared storage volume, replicas are readers and
     /// failover targets.
     Aurora,
+    /// Active-active: `writers` nodes, one per AZ, each taking reads and
+    /// writes and replicating asynchronously to the others (DynamoDB global
+    /// tables, a multi-primary cluster). No promotion: an app instance whose
+    /// writer is gone moves to the next live one once it notices.
+    MultiWriter,
 }
 
 impl DbMode {
@@ -366,6 +371,7 @@ impl DbMode {
             DbMode::MultiAz => "multi_az",
             DbMode::MultiAzCluster => "multi_az_cluster",
             DbMode::Aurora => "aurora",
+            DbMode::MultiWriter => "multi_writer",
         }
     }
 }
@@ -452,6 +458,11 @@ pub struct Database {
     pub query_time: ServiceTime,
     /// Random failure process of every database node.
     pub failures: Option<RandomFailures>,
+    /// Nodes that accept writes: `writers` for `multi_writer`, else 1.
+    pub writers: u32,
+    /// `multi_writer`: size of the hot key space writes pick from uniformly
+    /// (decides how often two writers touch the same key). 0 otherwise.
+    pub keys: u32,
 }
 
 impl Database {
@@ -463,6 +474,21 @@ impl Database {
             DbMode::MultiAz => 1,
             DbMode::MultiAzCluster => 2,
             DbMode::Aurora => self.read_replicas,
+            DbMode::MultiWriter => 0,
+        }
+    }
+
+    /// Failover targets that serve no traffic while they wait: a Multi-AZ
+    /// instance's standby is never readable; cluster standbys and Aurora
+    /// replicas are idle only when reads stay on the primary. Read replicas
+    /// (not failover targets) and writers are never counted.
+    pub fn idle_standbys(&self) -> u32 {
+        match self.mode {
+            DbMode::MultiAz => 1,
+            DbMode::MultiAzCluster | DbMode::Aurora if self.reads == Reads::Primary => {
+                self.standbys()
+            }
+            _ => 0,
         }
     }
 
@@ -472,6 +498,7 @@ impl Database {
         match self.mode {
             DbMode::Single | DbMode::MultiAz => 1 + self.standbys() + self.read_replicas,
             DbMode::MultiAzCluster | DbMode::Aurora => 1 + self.standbys(),
+            DbMode::MultiWriter => self.writers,
         }
     }
 

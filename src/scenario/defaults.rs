@@ -125,6 +125,10 @@ pub const DB_QUERY_TIME_MEAN: SimTime = 2 * NANOS_PER_MILLI;
 ///   connection management handbook). Without a replica the instance is
 ///   recreated, "typically under 10 minutes": promotion 10 min.
 /// - single: no failover; the values only set the detection time.
+/// - multi_writer: nothing is promoted; `detection` is how long an app
+///   instance takes to give up on its writer (connection errors, health
+///   checks) and move to the next one: 15 s, assumed like the others so
+///   that a comparison isolates the promotion step. No endpoint, no TTL.
 pub const fn db_phases(mode: DbMode, has_replica: bool) -> (SimTime, SimTime, SimTime) {
     match mode {
         DbMode::Single => (15 * NANOS_PER_SEC, 0, 60 * NANOS_PER_SEC),
@@ -134,8 +138,20 @@ pub const fn db_phases(mode: DbMode, has_replica: bool) -> (SimTime, SimTime, Si
             (10 * NANOS_PER_SEC, 15 * NANOS_PER_SEC, 5 * NANOS_PER_SEC)
         }
         DbMode::Aurora => (10 * NANOS_PER_SEC, 10 * MINUTE, 5 * NANOS_PER_SEC),
+        DbMode::MultiWriter => (15 * NANOS_PER_SEC, 0, 0),
     }
 }
+/// Active-active writers: two, the smallest multi-writer setup (one per
+/// AZ of a two-AZ deployment, as DynamoDB global tables start with two
+/// replicas).
+pub const DB_WRITERS: u32 = 2;
+/// Hot key space of a multi-writer database: 100 000 items (active carts,
+/// account rows). Assumed, no AWS figure: with W writes/s split over two
+/// writers and lag L, about W L / (2 K) of writes conflict, so this keeps
+/// conflicts rare but visible at hundreds of writes/s and 100 ms of lag.
+pub const DB_KEYS: u32 = 100_000;
+/// Most keys a multi-writer database may track: 16 bytes each, 160 MB.
+pub const DB_MAX_KEYS: u32 = 10_000_000;
 /// Aurora clusters usually run one replica so that failover has a target.
 pub const AURORA_REPLICAS: u32 = 1;
 

@@ -452,6 +452,8 @@ pub(crate) struct RawDatabase {
     pub query_time: Option<RawServiceTime>,
     pub mtbf: Leaf,
     pub mttr: Leaf,
+    pub writers: Leaf,
+    pub keys: Leaf,
 }
 
 /// A Redis-like store (`session_store`, and the store part of `cache`).

@@ -1313,9 +1313,11 @@ fn resolve_database(raw: &RawDatabase, azs: &[String], path: &KeyPath) -> Res<Da
             ("multi_az", DbMode::MultiAz),
             ("multi_az_cluster", DbMode::MultiAzCluster),
             ("aurora", DbMode::Aurora),
+            ("multi_writer", DbMode::MultiWriter),
         ],
         d::DB_MODE,
     )?;
+    let multi_writer = mode == DbMode::MultiWriter;
 
     // Only a standby fed by the primary's log has a replication setting.
     let replication_path = path.key("replication");
@@ -1324,14 +1326,29 @@ fn resolve_database(raw: &RawDatabase, azs: &[String], path: &KeyPath) -> Res<Da
         DbMode::Aurora => Some(
             "Aurora replicates synchronously through its shared storage volume, not asynchronously",
         ),
-        DbMode::MultiAz | DbMode::MultiAzCluster => None,
+        DbMode::MultiAz | DbMode::MultiAzCluster | DbMode::MultiWriter => None,
     };
+    // Writers replicate to each other asynchronously: that is the default
+    // there, and the only setting.
     let replication = choice(
         &raw.replication,
         &replication_path,
         &[("sync", Replication::Sync), ("async", Replication::Async)],
-        d::DB_REPLICATION,
+        if multi_writer {
+            Replication::Async
+        } else {
+            d::DB_REPLICATION
+        },
     )?;
+    if multi_writer && replication == Replication::Sync {
+        return Err(Issue::at(
+            &replication_path,
+            "mode `multi_writer` replicates asynchronously between its writers: synchronous \
+             multi-writer replication would need distributed write certification (Galera-style), \
+             which this model does not have; use `replication: async`, or a single primary \
+             (`mode: multi_az`) for synchronous replication",
+        ));
+    }
     // `sync` is what these modes do anyway; accepting it lets one file flip
     // `mode` while keeping its replication line.
     if let (Some(why), Replication::Async) = (no_replication, replication) {
@@ -1368,6 +1385,13 @@ fn resolve_database(raw: &RawDatabase, azs: &[String], path: &KeyPath) -> Res<Da
             "a Multi-AZ DB cluster has two readable standbys; `read_replicas` does not apply",
         ));
     }
+    if multi_writer && read_replicas != 0 {
+        return Err(at_key(
+            &replicas_path,
+            "every writer of a `multi_writer` database also serves reads; `read_replicas` does not apply",
+        ));
+    }
+    let (writers, keys) = resolve_writers(raw, mode, azs.len(), path)?;
     // Aurora without a replica recreates its instance instead of failing over.
     let has_replica = mode != DbMode::Aurora || read_replicas > 0;
     let (detection, promotion, dns_ttl) = d::db_phases(mode, has_replica);
@@ -1419,7 +1443,48 @@ fn resolve_database(raw: &RawDatabase, azs: &[String], path: &KeyPath) -> Res<Da
             },
         )?,
         failures: random_failures(&raw.mtbf, &raw.mttr, path)?,
+        writers,
+        keys,
     })
+}
+
+/// `writers` and `keys`: (writers, keys) of a `multi_writer` database,
+/// (1, 0) for the other modes, which reject both keys (a `writers: 2` on a
+/// single-primary database would read as a promise the model does not keep).
+fn resolve_writers(raw: &RawDatabase, mode: DbMode, azs: usize, path: &KeyPath) -> Res<(u32, u32)> {
+    let (writers_path, keys_path) = (path.key("writers"), path.key("keys"));
+    if mode != DbMode::MultiWriter {
+        for (value, name, key) in [
+            (&raw.writers, "writers", &writers_path),
+            (&raw.keys, "keys", &keys_path),
+        ] {
+            if value.is_some() {
+                return Err(at_key(
+                    key,
+                    format!(
+                        "`{name}` applies to `mode: multi_writer` only; mode `{}` has one writer, the primary",
+                        mode.name()
+                    ),
+                ));
+            }
+        }
+        return Ok((1, 0));
+    }
+    // One writer per AZ: at least two (else it is a single primary), at
+    // most one in every AZ.
+    let max = u32::try_from(azs).unwrap_or(u32::MAX);
+    if max < 2 {
+        return Err(Issue::at(
+            &path.key("mode"),
+            "mode `multi_writer` needs at least two AZs, one per writer",
+        ));
+    }
+    let writers = count(&raw.writers, &writers_path, d::DB_WRITERS, 2, max).map_err(|mut e| {
+        e.message += &format!(" (one writer per AZ, and the scenario has {azs} AZs)");
+        e
+    })?;
+    let keys = count(&raw.keys, &keys_path, d::DB_KEYS, 1, d::DB_MAX_KEYS)?;
+    Ok((writers, keys))
 }
 
 fn resolve_cache(raw: &RawCache, azs: &[String], path: &KeyPath) -> Res<Cache> {

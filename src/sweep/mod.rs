@@ -190,7 +190,7 @@ const fn metric(
 }
 
 /// The figures of every run, in `runs.csv` column order.
-pub const METRICS: [Metric; 11] = [
+pub const METRICS: [Metric; 14] = [
     metric("requests", "Requests", "requests", None),
     metric("availability", "Availability", "%", Some(Better::Higher)),
     metric(
@@ -234,6 +234,26 @@ pub const METRICS: [Metric; 11] = [
     metric(
         "idle_standby_hours",
         "Idle standby hours",
+        "h",
+        Some(Better::Lower),
+    ),
+    // Later metrics are appended here: runs.csv's earlier columns keep
+    // their places (verdict and event_hash stay the last two).
+    metric(
+        "write_conflicts",
+        "Write conflicts",
+        "writes",
+        Some(Better::Lower),
+    ),
+    metric(
+        "db_node_hours",
+        "Database node-hours (cost)",
+        "h",
+        Some(Better::Lower),
+    ),
+    metric(
+        "db_idle_standby_hours",
+        "Idle database standby hours",
         "h",
         Some(Better::Lower),
     ),
@@ -324,6 +344,9 @@ pub fn row_of(spec: &RunSpec, sum: &Summary) -> Row {
             sum.latency_ms.as_ref().map(|l| l.p99),
             Some(sum.cost.instance_hours),
             Some(sum.cost.idle_standby_hours),
+            count(sum.database.as_ref().map_or(0, |d| d.write_conflicts)),
+            Some(sum.cost.db_node_hours),
+            Some(sum.cost.db_idle_standby_hours),
         ],
         verdict: verdict.to_string(),
         event_hash: sum.event_hash.clone(),
