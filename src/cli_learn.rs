@@ -322,10 +322,15 @@ fn listed(text: &str, origin: &str, stem: &str, lang: Lang) -> Result<Listed, St
     })
 }
 
-/// The description's first sentence (up to the first `. ` or `다. `).
+/// The description's first sentence: up to the first `. ` or `? `
+/// (the library's descriptions start with the question they answer).
 fn first_sentence(text: &str) -> String {
     let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match flat.find(". ") {
+    let end = flat
+        .match_indices(['.', '?'])
+        .map(|(i, _)| i)
+        .find(|&i| flat[i + 1..].starts_with(' '));
+    match end {
         Some(i) => flat[..=i].to_string(),
         None => flat,
     }
@@ -766,17 +771,19 @@ fn numbers(told: &[Told], lang: Lang) -> String {
         let values: Vec<Option<f64>> = told.iter().map(|t| t.row.values[m]).collect();
         // Rows that say nothing in any design are left out (no database:
         // no lost writes to speak of).
+        // Rows that cannot say anything here are left out: lost writes
+        // without a database, lost sessions with JWT only, standby hours
+        // without a standby.
         let zero = values.iter().all(|v| *v == Some(0.0));
-        if zero
-            && matches!(
-                name,
-                "lost_writes"
-                    | "sessions_lost"
-                    | "idle_standby_hours"
-                    | "write_conflicts"
-                    | "db_idle_standby_hours"
-            )
-        {
+        let database = told.iter().any(|t| t.summary.database.is_some());
+        let sessions = told.iter().any(|t| t.summary.sessions != "jwt");
+        let silent = match name {
+            "lost_writes" | "db_idle_standby_hours" => !database,
+            "sessions_lost" => !sessions,
+            "idle_standby_hours" | "write_conflicts" => zero,
+            _ => false,
+        };
+        if silent {
             continue;
         }
         let faults = told

@@ -2616,3 +2616,40 @@ fn multi_writer_writers_and_keys_are_checked() {
         "need a standby (a failover target), but a `multi_writer` database has none",
     );
 }
+
+#[test]
+fn description_and_lesson_take_english_or_a_mapping_of_languages() {
+    let s = load("description: One line.\nlesson: Look at the dip.\n").unwrap();
+    assert_eq!(
+        (s.description.as_str(), s.lesson.as_str()),
+        ("One line.", "Look at the dip.")
+    );
+    assert_eq!(
+        s.texts(true).lesson,
+        "Look at the dip.",
+        "no Korean: English"
+    );
+    let s =
+        load("description: { en: One line., ko: 한 줄. }\nlesson:\n  en: Look.\n  ko: 보세요.\n")
+            .unwrap();
+    assert_eq!(s.description, "One line.");
+    assert_eq!(s.texts(true).description, "한 줄.");
+    assert_eq!(s.texts(true).lesson, "보세요.");
+    assert_eq!(s.texts(false).lesson, "Look.");
+    // Korean alone has nothing to fall back to.
+    let e = fails("lesson: { ko: 보세요. }\n");
+    assert_at(&e, 1, 1, "lesson.en", "give the English text too");
+    // A language the tool does not speak, or a list, is a shape error.
+    let e = fails("lesson: { en: Look., fr: Regardez. }\n");
+    assert_eq!(e.line, Some(1), "{e}");
+    assert!(e.message.contains("unknown key `fr`"), "{e}");
+    let e = fails("description: [a, b]\n");
+    assert!(e.message.contains("mapping of languages"), "{e}");
+    // `--set` reaches one language.
+    let s = load_with(
+        "lesson: { en: Look., ko: 보세요. }\n",
+        &["lesson.ko=다시 보세요."],
+    )
+    .unwrap();
+    assert_eq!(s.korean.lesson, "다시 보세요.");
+}

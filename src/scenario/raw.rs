@@ -67,37 +67,33 @@ type Leaf = Option<Scalar>;
 /// A text for people: one value (English), or a mapping of language codes
 /// (`en`, `ko`) to values.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(from = "TextShape")]
+#[serde(from = "ScalarOr<Langs>")]
 pub(crate) struct RawText {
     pub en: Leaf,
     pub ko: Leaf,
 }
 
-#[derive(Deserialize)]
-#[serde(
-    untagged,
-    expecting = "expected text, or a mapping of languages to text `{ en: ..., ko: ... }` (languages: en, ko)"
-)]
-enum TextShape {
-    One(Scalar),
-    Langs(Langs),
-}
-
-#[derive(Deserialize)]
+/// The mapping form of a [`RawText`]; a scalar is the English.
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Langs {
+pub(crate) struct Langs {
     en: Leaf,
     ko: Leaf,
 }
 
-impl From<TextShape> for RawText {
-    fn from(shape: TextShape) -> RawText {
+impl Expecting for Langs {
+    const EXPECTING: &'static str =
+        "text, or a mapping of languages to text `{ en: ..., ko: ... }` (languages: en, ko)";
+}
+
+impl From<ScalarOr<Langs>> for RawText {
+    fn from(shape: ScalarOr<Langs>) -> RawText {
         match shape {
-            TextShape::One(en) => RawText {
+            ScalarOr::Scalar(en) => RawText {
                 en: Some(en),
                 ko: None,
             },
-            TextShape::Langs(l) => RawText { en: l.en, ko: l.ko },
+            ScalarOr::Block(l) => RawText { en: l.en, ko: l.ko },
         }
     }
 }
