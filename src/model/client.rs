@@ -217,9 +217,11 @@ impl Sim<'_> {
             Event::Timeout { req, attempt },
         );
         let now = self.now();
+        // Without `dns:` every client resolves to the first region.
+        let region = self.route53.as_mut().map_or(0, |r| r.region(now));
         let Some((node, penalty)) =
             self.lb
-                .pick_node(now, w.connect_timeout, &mut self.clients.dns_rng)
+                .pick_node(region, now, w.connect_timeout, &mut self.clients.dns_rng)
         else {
             self.fail_later(req, attempt, w.connect_timeout, DropReason::LbUnreachable);
             return;

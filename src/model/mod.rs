@@ -17,6 +17,7 @@ mod instance;
 mod kv;
 mod load_balancer;
 mod retry;
+mod route53;
 mod sessions;
 pub mod topology;
 mod trace;
@@ -37,6 +38,7 @@ use faults::FaultState;
 use instance::Instance;
 use kv::{Kv, KvId};
 use load_balancer::LoadBalancer;
+use route53::Route53;
 use sessions::SessionState;
 pub use topology::Topology;
 pub use trace::{KEPT_EVENTS, TraceEvent};
@@ -171,6 +173,12 @@ pub(crate) enum Event {
     Scheduled {
         action: u32,
     },
+    /// Route 53 probes the primary region.
+    Route53Check,
+    /// One DNS TTL after the answer changed (if `epoch` is current).
+    DnsSettled {
+        epoch: u32,
+    },
     End,
 }
 
@@ -206,12 +214,19 @@ impl Traced for Event {
             Event::GraceEnd { .. } => 26,
             Event::Deregistered { .. } => 27,
             Event::Scheduled { .. } => 28,
+            Event::Route53Check => 29,
+            Event::DnsSettled { .. } => 30,
         }
     }
 
     fn target(&self) -> u32 {
         match *self {
-            Event::Arrival | Event::End | Event::AsgTick | Event::StatusCheck => 0,
+            Event::Arrival
+            | Event::End
+            | Event::AsgTick
+            | Event::StatusCheck
+            | Event::Route53Check => 0,
+            Event::DnsSettled { epoch } => epoch,
             Event::AtInstance { inst, .. }
             | Event::ServiceDone { inst, .. }
             | Event::RandomFailure { inst, .. }
@@ -296,6 +311,8 @@ pub(crate) struct Sim<'s> {
     metrics: Recorder,
     clients: Clients,
     lb: LoadBalancer,
+    /// Route 53 failover routing between regions, with `dns:`.
+    route53: Option<Route53>,
     instances: Vec<Instance>,
     /// Display name of the instance in each slot (`a-1`, `b-4`, ...).
     names: Vec<String>,
@@ -402,6 +419,7 @@ impl<'s> Sim<'s> {
             metrics,
             clients: Clients::new(s),
             lb,
+            route53: s.dns.as_ref().map(|d| Route53::new(s, d)),
             running: instances.len() as u32,
             asg: s.autoscaling.as_ref().map(|a| Asg::new(s, a)),
             instances,
@@ -433,6 +451,7 @@ impl<'s> Sim<'s> {
         self.start_db_failures();
         self.start_kv_failures();
         self.start_asg();
+        self.start_route53();
         if self.lb.standby_in_use() {
             // No active AZ starts with a healthy target.
             self.trace_standby(true);
@@ -492,6 +511,8 @@ impl<'s> Sim<'s> {
                 Event::GraceEnd { inst, launch } => self.on_grace_end(inst, launch),
                 Event::Deregistered { inst, launch } => self.on_deregistered(inst, launch),
                 Event::Scheduled { action } => self.on_scheduled(action),
+                Event::Route53Check => self.on_route53_check(),
+                Event::DnsSettled { epoch } => self.on_dns_settled(epoch),
                 Event::End => return,
             }
         }
@@ -550,6 +571,8 @@ mod asg_tests;
 mod client_tests;
 #[cfg(test)]
 mod data_tests;
+#[cfg(test)]
+mod region_tests;
 #[cfg(test)]
 mod standby_tests;
 #[cfg(test)]

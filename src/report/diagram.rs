@@ -173,6 +173,11 @@ impl Hits {
                     ..
                 } => hit(&mut inst_hit, instance),
                 FaultKind::AzOutage { az } => hit(&mut az_faulted, az),
+                FaultKind::RegionOutage { region } => {
+                    for &az in &s.regions[region].azs {
+                        hit(&mut az_faulted, az);
+                    }
+                }
                 FaultKind::Latency {
                     target: LatencyTarget::Az(az),
                     ..
@@ -291,6 +296,9 @@ fn fault_rows(s: &Scenario) -> Vec<[String; 4]> {
                     inst(instance)
                 }
                 FaultKind::AzOutage { az: a } => az(a),
+                FaultKind::RegionOutage { region } => {
+                    format!("region {}", clean(&s.regions[region].name))
+                }
                 FaultKind::Latency { target, extra } => {
                     let t = match target {
                         LatencyTarget::Az(a) => az(a),

@@ -239,6 +239,7 @@ fn fault_target(s: &Scenario, kind: &FaultKind) -> String {
             format!("instance {}", s.instance_name(instance))
         }
         FaultKind::AzOutage { az } => format!("az {}", s.azs[az]),
+        FaultKind::RegionOutage { region } => format!("region {}", s.regions[region].name),
         FaultKind::Latency { target, .. } => match target {
             LatencyTarget::Az(az) => format!("az {}", s.azs[az]),
             LatencyTarget::Instance(i) => format!("instance {}", s.instance_name(i)),
@@ -321,6 +322,7 @@ impl Summary {
                 FaultKind::InstanceCrash { .. }
                     | FaultKind::InstanceHang { .. }
                     | FaultKind::AzOutage { .. }
+                    | FaultKind::RegionOutage { .. }
                     | FaultKind::Latency { .. }
             );
             let open = f.end_s.is_none()

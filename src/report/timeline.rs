@@ -248,6 +248,47 @@ fn from_event(s: &Scenario, sum: &Summary, at: SimTime, e: &TraceEvent) -> Optio
                 store.replace('_', " ")
             ),
         ),
+        TraceEvent::Route53CheckFailed { region, threshold } => Entry::new(
+            at,
+            "dns",
+            format!(
+                "a Route 53 health check of region {region} fails ({threshold} in a row mark it unhealthy, every {})",
+                human_secs(s.dns.as_ref().map_or(0.0, |d| as_secs_f64(d.interval)))
+            ),
+        ),
+        TraceEvent::Route53Health { region, healthy } => Entry::new(
+            at,
+            "dns",
+            if *healthy {
+                format!(
+                    "Route 53 marks region {region} healthy again after {} passing checks",
+                    s.dns.as_ref().map_or(0, |d| d.failure_threshold)
+                )
+            } else {
+                format!("Route 53 marks region {region} unhealthy")
+            },
+        ),
+        TraceEvent::DnsFailover { from, to } => Entry::new(
+            at,
+            "dns",
+            format!(
+                "DNS fails {} from region {from} to region {to}; clients move as their cached answers expire over the {} TTL",
+                if s.dns
+                    .as_ref()
+                    .is_some_and(|d| s.regions[d.primary].name == *to)
+                {
+                    "back"
+                } else {
+                    "over"
+                },
+                human_secs(s.dns.as_ref().map_or(0.0, |d| as_secs_f64(d.ttl)))
+            ),
+        ),
+        TraceEvent::DnsSettled { region } => Entry::new(
+            at,
+            "dns",
+            format!("every client's cached DNS answer now names region {region}"),
+        ),
         TraceEvent::AsgCapacity { from, to, reason } => Entry::new(
             at,
             "autoscaling",
