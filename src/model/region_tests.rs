@@ -237,3 +237,41 @@ fn standby_az_places_the_database_standby_in_another_region() {
     assert_eq!(f.start, 60 * S);
     assert_eq!(f.promoted, Some(90 * S));
 }
+
+#[test]
+fn the_timeline_tells_the_dns_failover_and_failback() {
+    let s = load_str(REGIONS, "t.yaml", "t", &[]).unwrap();
+    let out = simulate(&s, Box::new(crate::metrics::NullSink), None);
+    let sum = crate::report::Summary::new(&s, &out);
+    let lines: Vec<String> = crate::report::timeline::entries(&s, &sum, &out)
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}",
+                crate::report::timeline::clock(e.at),
+                e.render_text()
+            )
+        })
+        .collect();
+    let has = |line: &str| {
+        assert!(
+            lines.iter().any(|l| l == line),
+            "no {line:?} in\n{}",
+            lines.join("\n")
+        );
+    };
+    has(
+        "00:01:00.000 a Route 53 health check of region east fails (3 in a row mark it unhealthy, every 10s)",
+    );
+    has("00:01:20.000 Route 53 marks region east unhealthy");
+    has(
+        "00:01:20.000 DNS fails over from region east to region west; clients move as their cached answers expire over the 20s TTL",
+    );
+    has("00:01:40.000 every client's cached DNS answer now names region west");
+    assert!(lines.iter().any(|l| l.ends_with(
+        "DNS fails back from region west to region east; clients move as their cached answers expire over the 20s TTL"
+    )));
+    assert!(lines.iter().any(|l| l.ends_with(
+        "Route 53 marks region east healthy again after 3 passing checks"
+    )));
+}
