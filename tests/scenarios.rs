@@ -187,6 +187,13 @@ fn multi_region_recovers_from_a_region_outage_only_with_dns_failover() {
     let over = times(&|e| matches!(e, TraceEvent::DnsFailover { to, .. } if to == "us-west-2"));
     let back = times(&|e| matches!(e, TraceEvent::DnsFailover { to, .. } if to == "us-east-1"));
     assert_eq!(over, vec![start + detect]);
+    // summary.json says the same, with the time every client had moved.
+    let dns = sum.dns.as_ref().expect("a dns summary");
+    assert_eq!((dns.primary.as_str(), dns.changes.len()), ("us-east-1", 2));
+    assert_eq!(dns.changes[0].at_s, start + detect);
+    assert_eq!(dns.changes[0].to, "us-west-2");
+    assert_eq!(dns.changes[0].clients_moved_s, Some(start + detect + ttl));
+    assert_eq!(dns.changes[1].at_s, back[0]);
     assert_eq!(back.len(), 1);
     assert!(back[0] > end, "fails back only after the outage: {back:?}");
     // The standby in us-west-2 is promoted; async replication loses the
@@ -215,6 +222,7 @@ fn multi_region_recovers_from_a_region_outage_only_with_dns_failover() {
     let s2 = failover_sim::scenario::load_str(&no_dns, path, "multi-region", &[]).unwrap();
     assert!(s2.dns.is_none());
     let sum2 = run(&s2);
+    assert!(sum2.dns.is_none());
     let f2 = &sum2.faults[0];
     assert!(
         f2.recovered_s.is_none_or(|r| r >= end),

@@ -38,6 +38,7 @@ use faults::FaultState;
 use instance::Instance;
 use kv::{Kv, KvId};
 use load_balancer::LoadBalancer;
+pub use route53::DnsChange;
 use route53::Route53;
 use sessions::SessionState;
 pub use topology::Topology;
@@ -301,6 +302,8 @@ pub struct RunOutput {
     /// The part of `standby_instance_ns` during which no LB node that was
     /// up routed to the standby: paid for and idle.
     pub idle_standby_ns: u128,
+    /// Route 53's answer changes (empty without `dns:`).
+    pub dns_changes: Vec<DnsChange>,
 }
 
 /// The whole simulated system.
@@ -556,6 +559,7 @@ impl<'s> Sim<'s> {
                 .map_or(0, |b| b.open_time(end)),
             standby_instance_ns,
             idle_standby_ns,
+            dns_changes: self.route53.map(|r| r.changes).unwrap_or_default(),
         }
     }
 

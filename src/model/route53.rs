@@ -26,6 +26,18 @@ use super::{Event, Sim, trace::TraceEvent};
 use crate::engine::{SimTime, Stream, stream};
 use crate::scenario::{Dns, Scenario};
 
+/// One change of Route 53's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DnsChange {
+    pub at: SimTime,
+    /// Region indices.
+    pub from: usize,
+    pub to: usize,
+    /// One TTL later, when every cached answer had expired (`None` if the
+    /// run ended first or the answer changed again).
+    pub settled: Option<SimTime>,
+}
+
 /// What Route 53 answers and what clients hold in their caches.
 pub(crate) struct Route53 {
     /// The region DNS answers with now.
@@ -43,6 +55,7 @@ pub(crate) struct Route53 {
     pub epoch: u32,
     /// Which answer each attempt's client still holds.
     rng: Stream,
+    pub changes: Vec<DnsChange>,
 }
 
 impl Route53 {
@@ -57,6 +70,7 @@ impl Route53 {
             fail_run: 0,
             epoch: 0,
             rng: stream(s.seed, "route53.answers"),
+            changes: Vec::new(),
         }
     }
 
@@ -76,6 +90,12 @@ impl Route53 {
     }
 
     fn change(&mut self, now: SimTime, to: usize) {
+        self.changes.push(DnsChange {
+            at: now,
+            from: self.answer,
+            to,
+            settled: None,
+        });
         self.previous = self.answer;
         self.answer = to;
         self.changed_at = Some(now);
@@ -136,12 +156,15 @@ impl Sim<'_> {
 
     /// One TTL after a change: every cached answer has expired.
     pub(super) fn on_dns_settled(&mut self, epoch: u32) {
-        let r = self.route53.as_ref().expect("dns has its state");
+        let r = self.route53.as_mut().expect("dns has its state");
         if r.epoch != epoch {
             return;
         }
+        let now = self.sched.now();
+        if let Some(c) = r.changes.last_mut() {
+            c.settled = Some(now);
+        }
         let region = self.s.regions[r.answer].name.clone();
-        let now = self.now();
         self.trace.emit(now, || TraceEvent::DnsSettled { region });
     }
 }
