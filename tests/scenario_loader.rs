@@ -2524,11 +2524,13 @@ fn regions_dns_per_az_fleet_and_standby_az_map_to_typed_values() {
         vec![
             Region {
                 name: "east".into(),
-                azs: vec![0, 1]
+                azs: vec![0, 1],
+                client_latency: 0,
             },
             Region {
                 name: "west".into(),
-                azs: vec![2]
+                azs: vec![2],
+                client_latency: 0,
             },
         ]
     );
@@ -2640,4 +2642,18 @@ fn per_az_fleet_and_standby_az_are_checked() {
     assert_at(&e, 7, 27, "database.standby_az", "no standby to place");
     let e = fails(&format!("{REGIONS}autoscaling: {{ min: 2 }}\n"));
     assert_at(&e, 10, 1, "autoscaling", "lives in one region");
+}
+
+#[test]
+fn region_latency_names_known_regions() {
+    let with = |extra: &str| REGIONS.replace("dns: {", &format!("{extra}\ndns: {{"));
+    let s = load(&with("region_latency: { west: 35ms }")).unwrap();
+    assert_eq!(s.regions[1].client_latency, 35 * MS);
+    assert_eq!(s.regions[0].client_latency, 0);
+    let e = fails(&with("region_latency: { wset: 35ms }"));
+    assert_at(&e, 5, 19, "region_latency.wset", "unknown region `wset`");
+    let e = fails(&with("region_latency: { west: fast }"));
+    assert_at(&e, 5, 25, "region_latency.west", "fast");
+    let e = fails("azs: [a, b]\nregion_latency: { a: 35ms }\n");
+    assert_at(&e, 2, 1, "region_latency", "add a `regions:` block");
 }

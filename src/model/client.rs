@@ -226,7 +226,6 @@ impl Sim<'_> {
             self.fail_later(req, attempt, w.connect_timeout, DropReason::LbUnreachable);
             return;
         };
-        let latency = self.s.network.latency;
         // A sticky session's cookie pins the user to its instance while the
         // LB may still route there. Without cross-zone routing only that
         // AZ's node can: a pinned user keeps it, as a client keeps its
@@ -236,6 +235,12 @@ impl Sim<'_> {
             Some(t) if !self.s.load_balancer.cross_zone => self.lb.home_node(t).unwrap_or(node),
             _ => node,
         };
+        // The hop to the node's region, and back: `region_latency` each way.
+        let latency = self
+            .s
+            .network
+            .latency
+            .saturating_add(self.region_latency[node]);
         let pinned = pin.and_then(|t| self.lb.route_to(node, t));
         match pinned.ok_or(()).or_else(|()| self.lb.route(node)) {
             Err(reason) => self.fail_later(
@@ -251,7 +256,7 @@ impl Sim<'_> {
                     req,
                     attempt,
                 };
-                if penalty == 0 {
+                if penalty == 0 && latency == self.s.network.latency {
                     self.sched.after_on(self.lanes.hop, latency, ev);
                 } else {
                     self.sched.after(penalty.saturating_add(latency), ev);

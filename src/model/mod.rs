@@ -316,6 +316,8 @@ pub(crate) struct Sim<'s> {
     lb: LoadBalancer,
     /// Route 53 failover routing between regions, with `dns:`.
     route53: Option<Route53>,
+    /// Extra one-way client latency of each AZ's region.
+    region_latency: Vec<SimTime>,
     instances: Vec<Instance>,
     /// Display name of the instance in each slot (`a-1`, `b-4`, ...).
     names: Vec<String>,
@@ -423,6 +425,7 @@ impl<'s> Sim<'s> {
             clients: Clients::new(s),
             lb,
             route53: s.dns.as_ref().map(|d| Route53::new(s, d)),
+            region_latency: s.client_latency_of_az(),
             running: instances.len() as u32,
             asg: s.autoscaling.as_ref().map(|a| Asg::new(s, a)),
             instances,

@@ -275,3 +275,27 @@ fn the_timeline_tells_the_dns_failover_and_failback() {
         "Route 53 marks region east healthy again after 3 passing checks"
     )));
 }
+
+#[test]
+fn region_latency_adds_to_every_attempt_served_in_that_region() {
+    let far = REGIONS.replace("dns: {", "region_latency: { west: 35ms }\ndns: {");
+    let r = run(&far);
+    let p50 = |from: SimTime, to: SimTime| -> Vec<f64> {
+        r.rows
+            .iter()
+            .filter(|row| row.start >= from && row.end <= to)
+            .filter_map(|row| row.p50_ms)
+            .collect()
+    };
+    // In east (no extra latency): a 10 ms mean service time and 1 ms of hops.
+    let near = p50(10 * S, 60 * S);
+    assert!(near.iter().all(|&m| m < 35.0), "{near:?}");
+    // Once every client is in west, each response pays 2 x 35 ms more.
+    let west = p50(101 * S, 160 * S);
+    assert!(
+        !west.is_empty() && west.iter().all(|&m| m >= 71.0),
+        "{west:?}"
+    );
+    // The DNS timings do not change: Route 53 probes the region, not clients.
+    assert_eq!(r.times(settled_on("west")), vec![100 * S]);
+}

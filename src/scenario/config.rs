@@ -54,6 +54,9 @@ pub struct Region {
     pub name: String,
     /// AZ indices, ascending.
     pub azs: Vec<usize>,
+    /// Extra one-way latency between the clients and this region
+    /// (`region_latency`), each way of every attempt served there.
+    pub client_latency: SimTime,
 }
 
 /// Route 53 failover routing: clients resolve to the primary region while
@@ -117,6 +120,18 @@ impl Scenario {
         } else {
             self.regions.iter().map(|r| r.azs.clone()).collect()
         }
+    }
+
+    /// The extra one-way client latency of each AZ's region (all 0
+    /// without `region_latency`).
+    pub fn client_latency_of_az(&self) -> Vec<SimTime> {
+        let mut out = vec![0; self.azs.len()];
+        for r in &self.regions {
+            for &az in &r.azs {
+                out[az] = r.client_latency;
+            }
+        }
+        out
     }
 
     /// The region index of each AZ (all 0 without `regions:`).

@@ -88,6 +88,7 @@ pub(crate) struct RawScenario {
     pub autoscaling: Option<RawAutoScaling>,
     pub monitoring: Option<RawMonitoring>,
     pub regions: Option<Named<Vec<Scalar>>>,
+    pub region_latency: Option<Named<Scalar>>,
     #[serde(default, deserialize_with = "present")]
     pub dns: Option<RawDns>,
 }

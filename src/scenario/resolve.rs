@@ -63,7 +63,12 @@ pub(crate) fn resolve(raw: &RawScenario, default_name: &str) -> Res<Scenario> {
 
     let load_balancer = resolve_lb(raw.load_balancer.as_ref(), &azs, &root.key("load_balancer"))?;
     let (app, per_az_fleet) = resolve_app(raw.app.as_ref(), &azs, &root.key("app"))?;
-    let regions = resolve_regions(raw.regions.as_ref(), &azs, &root.key("regions"))?;
+    let mut regions = resolve_regions(raw.regions.as_ref(), &azs, &root.key("regions"))?;
+    resolve_region_latency(
+        raw.region_latency.as_ref(),
+        &mut regions,
+        &root.key("region_latency"),
+    )?;
     let dns = raw
         .dns
         .as_ref()
@@ -517,6 +522,7 @@ fn resolve_regions(
         regions.push(Region {
             name,
             azs: region_azs,
+            client_latency: 0,
         });
     }
     if let Some(az) = owner.iter().position(Option::is_none) {
@@ -529,6 +535,40 @@ fn resolve_regions(
         ));
     }
     Ok(regions)
+}
+
+/// `region_latency:` region name -> extra one-way client latency.
+fn resolve_region_latency(
+    raw: Option<&Named<Scalar>>,
+    regions: &mut [Region],
+    path: &KeyPath,
+) -> Res<()> {
+    let Some(raw) = raw else {
+        return Ok(());
+    };
+    if regions.is_empty() {
+        return Err(at_key(
+            path,
+            "`region_latency` adds latency per region: add a `regions:` block",
+        ));
+    }
+    for (name, v) in &raw.0 {
+        let name = text(name, path)?;
+        let p = path.key(&name);
+        let names: Vec<&str> = regions.iter().map(|r| r.name.as_str()).collect();
+        let Some(r) = names.iter().position(|n| *n == name) else {
+            return Err(at_key(
+                &p,
+                format!(
+                    "unknown region `{name}`, expected one of {}{}",
+                    suggest::list(&names),
+                    suggest::hint(&name, &names)
+                ),
+            ));
+        };
+        regions[r].client_latency = duration_or(&Some(v.clone()), &p, 0)?;
+    }
+    Ok(())
 }
 
 /// `dns:` Route 53 failover routing between two regions.
