@@ -462,7 +462,8 @@ pub enum Reads {
 }
 
 /// The database tier. Node 0 starts as the primary in `primary_az`; the
-/// other nodes follow in the next AZs, round the list.
+/// other nodes follow in the next AZs, round the list, except the first
+/// failover target when `standby_az` places it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Database {
     pub mode: DbMode,
