@@ -4,10 +4,10 @@
 use std::io::Write;
 
 use failover_sim::scenario::{
-    Algorithm, App, Arrival, Backoff, Cache, CircuitBreaker, Database, DbMode, Endpoint, Fault,
-    FaultKind, HealthCheck, Jitter, KvStore, LatencyTarget, LoadBalancer, MetricsConfig, Network,
-    RandomFailures, RatePattern, RateStep, Reads, Replication, RetryBudget, Scenario,
-    ScenarioError, ServiceTime, Sessions, Workload, load_file, load_str,
+    Algorithm, App, Arrival, Backoff, Cache, CircuitBreaker, Database, DbMode, Dns, Endpoint,
+    Fault, FaultKind, HealthCheck, Jitter, KvStore, LatencyTarget, LoadBalancer, MetricsConfig,
+    Network, RandomFailures, RatePattern, RateStep, Reads, Region, Replication, RetryBudget,
+    Scenario, ScenarioError, ServiceTime, Sessions, Workload, load_file, load_str,
 };
 
 const MS: u64 = 1_000_000;
@@ -203,6 +203,8 @@ fn full_file_maps_to_typed_values() {
         autoscaling: None,
         fleet: vec![3, 3, 3],
         monitoring: failover_sim::scenario::Monitoring::default(),
+        regions: Vec::new(),
+        dns: None,
     };
     assert_eq!(s, expected);
 }
@@ -462,7 +464,7 @@ fn wrong_enum_value_lists_the_allowed_values() {
         21,
         "faults[0].kind",
         "`az_outage`, `cache_failure`, `db_primary_failure`, `db_standby_failure`, \
-         `instance_crash`, `instance_hang`, `latency`, `session_store_failure`",
+         `instance_crash`, `instance_hang`, `latency`, `region_outage`, `session_store_failure`",
     );
     let e = fails("app: { service_time: { dist: normal, mean: 1ms } }\n");
     assert_at(
@@ -1045,6 +1047,7 @@ fn data_tier_file_maps_to_typed_values() {
             detection: 20 * S,
             promotion: 45 * S,
             primary_az: 1,
+            standby_az: None,
             read_replicas: 2,
             reads: Reads::Replicas,
             workers: 32,
@@ -1156,6 +1159,7 @@ fn a_database_block_with_no_keys_gets_the_documented_defaults() {
         detection: 15 * S,
         promotion: 60 * S,
         primary_az: 0,
+        standby_az: None,
         read_replicas: 0,
         reads: Reads::Primary,
         workers: 64,
@@ -2652,4 +2656,160 @@ fn description_and_lesson_take_english_or_a_mapping_of_languages() {
     )
     .unwrap();
     assert_eq!(s.korean.lesson, "다시 보세요.");
+}
+
+// ---- regions and Route 53 failover ---------------------------------------
+
+const REGIONS: &str = "\
+azs: [e1, e2, w1]
+regions:
+  east: [e1, e2]
+  west: [w1]
+dns: { primary: east, ttl: 30s, health_check: { interval: 10s, failure_threshold: 2 } }
+app: { instances_per_az: { e1: 3, e2: 3, w1: 1 } }
+database: { mode: multi_az, standby_az: w1 }
+faults:
+  - { at: 1m, kind: region_outage, region: east }
+";
+
+#[test]
+fn regions_dns_per_az_fleet_and_standby_az_map_to_typed_values() {
+    let s = load(REGIONS).unwrap();
+    assert_eq!(
+        s.regions,
+        vec![
+            Region {
+                name: "east".into(),
+                azs: vec![0, 1],
+                client_latency: 0,
+            },
+            Region {
+                name: "west".into(),
+                azs: vec![2],
+                client_latency: 0,
+            },
+        ]
+    );
+    assert_eq!(
+        s.dns,
+        Some(Dns {
+            primary: 0,
+            secondary: 1,
+            ttl: 30 * S,
+            interval: 10 * S,
+            failure_threshold: 2,
+        })
+    );
+    assert_eq!(s.fleet, vec![3, 3, 1]);
+    assert_eq!(s.database.as_ref().unwrap().standby_az, Some(2));
+    assert_eq!(s.faults[0].kind, FaultKind::RegionOutage { region: 0 });
+    // Route 53 defaults: 30 s probes, threshold 3, the ELB's 60 s TTL.
+    let d = load(&REGIONS.replace(
+        "dns: { primary: east, ttl: 30s, health_check: { interval: 10s, failure_threshold: 2 } }",
+        "dns: { primary: west }",
+    ))
+    .unwrap()
+    .dns
+    .unwrap();
+    assert_eq!((d.primary, d.secondary), (1, 0));
+    assert_eq!(
+        (d.ttl, d.interval, d.failure_threshold),
+        (60 * S, 30 * S, 3)
+    );
+}
+
+#[test]
+fn an_az_in_two_regions_or_in_none_is_rejected() {
+    let e = fails(&REGIONS.replace("  west: [w1]", "  west: [w1, e2]"));
+    assert_at(
+        &e,
+        4,
+        14,
+        "regions.west[1]",
+        "AZ `e2` is listed in region `east` already",
+    );
+    let e = fails(&REGIONS.replace("  west: [w1]", "  west: [w1, w1]"));
+    assert_at(&e, 4, 14, "regions.west[1]", "listed twice in this region");
+    let e = fails(&REGIONS.replace("  west: [w1]", "  west: [w2]"));
+    assert_at(&e, 4, 10, "regions.west[0]", "unknown AZ `w2`");
+    let e = fails(&REGIONS.replace("  west: [w1]\n", ""));
+    assert_at(&e, 2, 1, "regions", "AZ `w1` is in no region");
+}
+
+#[test]
+fn dns_needs_regions_and_names_known_ones() {
+    let e = fails(&REGIONS.replace("regions:\n  east: [e1, e2]\n  west: [w1]\n", ""));
+    assert_at(&e, 2, 1, "dns", "add a `regions:` block");
+    let e = fails(&REGIONS.replace("primary: east", "primary: eats"));
+    assert_at(
+        &e,
+        5,
+        17,
+        "dns.primary",
+        "unknown region `eats`, expected one of `east`, `west`; did you mean `east`?",
+    );
+    let e = fails(&REGIONS.replace("dns: {", "dns: { routing: latency,"));
+    assert_at(
+        &e,
+        5,
+        17,
+        "dns.routing",
+        "only Route 53 failover routing is modelled",
+    );
+    let e = fails(&REGIONS.replace("interval: 10s", "interval: 20s"));
+    assert_at(
+        &e,
+        5,
+        59,
+        "dns.health_check.interval",
+        "every 10s (fast) or 30s",
+    );
+    let e = fails(&REGIONS.replace("failure_threshold: 2", "failure_threshold: 11"));
+    assert_at(&e, 5, 83, "dns.health_check.failure_threshold", "11");
+    let e = fails(&REGIONS.replace("region: east", "region: south"));
+    assert_at(&e, 9, 44, "faults[0].region", "unknown region `south`");
+    let e = fails("azs: [a, b]\nfaults:\n  - { at: 1m, kind: region_outage, region: east }\n");
+    assert_at(&e, 3, 21, "faults[0].kind", "need a `regions:` block");
+}
+
+#[test]
+fn per_az_fleet_and_standby_az_are_checked() {
+    let e = fails(&REGIONS.replace("w1: 1 }", "w2: 1 }"));
+    assert_at(&e, 6, 42, "app.instances_per_az.w2", "unknown AZ `w2`");
+    let e = fails(&REGIONS.replace(", w1: 1 }", " }"));
+    assert_at(
+        &e,
+        6,
+        8,
+        "app.instances_per_az",
+        "gives no count for AZ `w1`",
+    );
+    let e = fails(&REGIONS.replace("w1: 1 }", "w1: -1 }"));
+    assert_at(&e, 6, 46, "app.instances_per_az.w1", "-1");
+    let e = fails(&REGIONS.replace("standby_az: w1", "standby_az: e1"));
+    assert_at(
+        &e,
+        7,
+        41,
+        "database.standby_az",
+        "must differ from the primary's AZ (`e1`)",
+    );
+    let e = fails(&REGIONS.replace("multi_az, standby_az", "single, standby_az"));
+    assert_at(&e, 7, 27, "database.standby_az", "no standby to place");
+    let e = fails(&format!("{REGIONS}autoscaling: {{ min: 2 }}\n"));
+    assert_at(&e, 10, 1, "autoscaling", "lives in one region");
+}
+
+#[test]
+fn region_latency_names_known_regions() {
+    let with = |extra: &str| REGIONS.replace("dns: {", &format!("{extra}\ndns: {{"));
+    let s = load(&with("region_latency: { west: 35ms }")).unwrap();
+    assert_eq!(s.regions[1].client_latency, 35 * MS);
+    assert_eq!(s.regions[0].client_latency, 0);
+    let e = fails(&with("region_latency: { wset: 35ms }"));
+    assert_at(&e, 5, 19, "region_latency.wset", "unknown region `wset`");
+    let e = fails(&with("region_latency: { west: fast }"));
+    assert_at(&e, 5, 25, "region_latency.west", "fast");
+    let e = fails("azs: [a, b]\nregion_latency: { a: 35ms }\n");
+    assert_at(&e, 2, 1, "region_latency", "add a `regions:` block");
 }

@@ -146,3 +146,93 @@ fn every_scenario_file_writes_its_charts_timeline_and_report() {
         assert!(html.contains(&format!("<h1>{}</h1>", s.name)));
     }
 }
+
+/// scenarios/multi-region.yaml teaches that a region outage defeats every
+/// multi-AZ design and that Route 53 failover routing survives it: traffic
+/// comes back in about health-check detection + TTL, the database standby
+/// in the other region is promoted meanwhile, and DNS fails back after the
+/// outage. The same file without its `dns:` block stays down.
+#[test]
+fn multi_region_recovers_from_a_region_outage_only_with_dns_failover() {
+    use failover_sim::model::TraceEvent;
+    let path = "scenarios/multi-region.yaml";
+    let s = load_file(path.as_ref(), &[]).unwrap();
+    let d = s.dns.as_ref().expect("the lesson uses DNS failover");
+    let secs = |t: u64| t as f64 / 1e9;
+    let (i, k, ttl) = (
+        secs(d.interval),
+        f64::from(d.failure_threshold),
+        secs(d.ttl),
+    );
+    let fault = &s.faults[0];
+    let (start, end) = (secs(fault.at), secs(fault.at + fault.duration.unwrap()));
+    let out = simulate(&s, Box::new(failover_sim::metrics::NullSink), None);
+    let sum = Summary::new(&s, &out);
+    let f = &sum.faults[0];
+    assert_eq!(f.verdict, "recovered");
+    // The outage starts at a probe, so the threshold-th failed probe comes
+    // (k - 1) intervals later; traffic is back once enough clients' cached
+    // answers expired, at most one TTL, a client timeout and a window more.
+    let detect = (k - 1.0) * i;
+    let lat = f.failover_latency_s.unwrap();
+    let upper = detect + ttl + secs(s.workload.timeout) + secs(s.metrics.window);
+    assert!((detect..=upper).contains(&lat), "failover latency {lat} s");
+    let times = |pick: &dyn Fn(&TraceEvent) -> bool| -> Vec<f64> {
+        out.events
+            .iter()
+            .filter(|(_, e)| pick(e))
+            .map(|(t, _)| secs(*t))
+            .collect()
+    };
+    let over = times(&|e| matches!(e, TraceEvent::DnsFailover { to, .. } if to == "us-west-2"));
+    let back = times(&|e| matches!(e, TraceEvent::DnsFailover { to, .. } if to == "us-east-1"));
+    assert_eq!(over, vec![start + detect]);
+    // summary.json says the same, with the time every client had moved.
+    let dns = sum.dns.as_ref().expect("a dns summary");
+    assert_eq!((dns.primary.as_str(), dns.changes.len()), ("us-east-1", 2));
+    assert_eq!(dns.changes[0].at_s, start + detect);
+    assert_eq!(dns.changes[0].to, "us-west-2");
+    assert_eq!(dns.changes[0].clients_moved_s, Some(start + detect + ttl));
+    assert_eq!(dns.changes[1].at_s, back[0]);
+    assert_eq!(back.len(), 1);
+    assert!(back[0] > end, "fails back only after the outage: {back:?}");
+    // The standby in us-west-2 is promoted; async replication loses the
+    // writes still in flight (about one second's worth).
+    let db = sum.database.as_ref().unwrap();
+    let fo = &db.failovers[0];
+    assert!(fo.promoted_s.is_some_and(|p| p < start + 120.0), "{fo:?}");
+    assert!(fo.lost_writes > 0);
+
+    // The same design without Route 53 failover: clients keep resolving to
+    // us-east-1 and nothing recovers while the region is dark.
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut in_dns = false;
+    let no_dns: String = text
+        .lines()
+        .filter(|l| {
+            if l.starts_with("dns:") {
+                in_dns = true;
+            } else if !l.starts_with(' ') && !l.starts_with('#') {
+                in_dns = false;
+            }
+            !in_dns
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let s2 = failover_sim::scenario::load_str(&no_dns, path, "multi-region", &[]).unwrap();
+    assert!(s2.dns.is_none());
+    let sum2 = run(&s2);
+    assert!(sum2.dns.is_none());
+    let f2 = &sum2.faults[0];
+    assert!(
+        f2.recovered_s.is_none_or(|r| r >= end),
+        "recovered at {:?} during the outage",
+        f2.recovered_s
+    );
+    assert!(
+        f2.dropped > 10 * f.dropped,
+        "{} vs {}",
+        f2.dropped,
+        f.dropped
+    );
+}

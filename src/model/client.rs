@@ -217,14 +217,15 @@ impl Sim<'_> {
             Event::Timeout { req, attempt },
         );
         let now = self.now();
+        // Without `dns:` every client resolves to the first region.
+        let region = self.route53.as_mut().map_or(0, |r| r.region(now));
         let Some((node, penalty)) =
             self.lb
-                .pick_node(now, w.connect_timeout, &mut self.clients.dns_rng)
+                .pick_node(region, now, w.connect_timeout, &mut self.clients.dns_rng)
         else {
             self.fail_later(req, attempt, w.connect_timeout, DropReason::LbUnreachable);
             return;
         };
-        let latency = self.s.network.latency;
         // A sticky session's cookie pins the user to its instance while the
         // LB may still route there. Without cross-zone routing only that
         // AZ's node can: a pinned user keeps it, as a client keeps its
@@ -234,6 +235,12 @@ impl Sim<'_> {
             Some(t) if !self.s.load_balancer.cross_zone => self.lb.home_node(t).unwrap_or(node),
             _ => node,
         };
+        // The hop to the node's region, and back: `region_latency` each way.
+        let latency = self
+            .s
+            .network
+            .latency
+            .saturating_add(self.region_latency[node]);
         let pinned = pin.and_then(|t| self.lb.route_to(node, t));
         match pinned.ok_or(()).or_else(|()| self.lb.route(node)) {
             Err(reason) => self.fail_later(
@@ -249,7 +256,7 @@ impl Sim<'_> {
                     req,
                     attempt,
                 };
-                if penalty == 0 {
+                if penalty == 0 && latency == self.s.network.latency {
                     self.sched.after_on(self.lanes.hop, latency, ev);
                 } else {
                     self.sched.after(penalty.saturating_add(latency), ev);

@@ -161,7 +161,9 @@ impl Sim<'_> {
             FaultKind::InstanceCrash { instance } | FaultKind::InstanceHang { instance } => {
                 one(instance)
             }
-            FaultKind::AzOutage { az: a } => az(a),
+            FaultKind::AzOutage { .. } | FaultKind::RegionOutage { .. } => {
+                self.power_azs(kind).into_iter().flat_map(az).collect()
+            }
             FaultKind::Latency { target, .. } => match target {
                 LatencyTarget::Az(a) => az(a),
                 LatencyTarget::Instance(i) => one(i),
@@ -170,6 +172,15 @@ impl Sim<'_> {
             | FaultKind::DbStandbyFailure
             | FaultKind::CacheFailure
             | FaultKind::SessionStoreFailure => Vec::new(),
+        }
+    }
+
+    /// The AZs a power fault switches off: the AZ, or every AZ of the region.
+    fn power_azs(&self, kind: FaultKind) -> Vec<usize> {
+        match kind {
+            FaultKind::AzOutage { az } => vec![az],
+            FaultKind::RegionOutage { region } => self.s.regions[region].azs.clone(),
+            _ => Vec::new(),
         }
     }
 
@@ -186,15 +197,16 @@ impl Sim<'_> {
         let mut kv_nodes = Vec::new();
         let stores = [(KvId::Cache, &self.cache), (KvId::Sessions, &self.store)];
         match kind {
-            FaultKind::AzOutage { az } => {
+            FaultKind::AzOutage { .. } | FaultKind::RegionOutage { .. } => {
+                let azs = self.power_azs(kind);
                 if let Some(db) = &self.db {
-                    db_nodes.extend((0..db.nodes.len()).filter(|&k| db.nodes[k].az == az));
+                    db_nodes.extend((0..db.nodes.len()).filter(|&k| azs.contains(&db.nodes[k].az)));
                 }
                 for (id, kv) in stores {
                     if let Some(kv) = kv {
                         kv_nodes.extend(
                             (0..kv.nodes.len())
-                                .filter(|&k| kv.nodes[k].az == az)
+                                .filter(|&k| azs.contains(&kv.nodes[k].az))
                                 .map(|k| (id, k)),
                         );
                     }
@@ -224,7 +236,10 @@ impl Sim<'_> {
             if on { *v += 1 } else { *v -= 1 }
         };
         // A dead node's process crashes; a dead AZ's nodes lose power.
-        let power = matches!(kind, FaultKind::AzOutage { .. });
+        let power = matches!(
+            kind,
+            FaultKind::AzOutage { .. } | FaultKind::RegionOutage { .. }
+        );
         for k in 0..self.faults.faults[fault].db_nodes.len() {
             let node = self.faults.faults[fault].db_nodes[k];
             let nd = &mut self.db.as_mut().expect("db faults need a database").nodes[node];
@@ -240,8 +255,10 @@ impl Sim<'_> {
         // AZ faults also act on instances launched into the AZ meanwhile,
         // so they act on whatever is there at the end.
         let targets = match kind {
-            FaultKind::AzOutage { az }
-            | FaultKind::Latency {
+            FaultKind::AzOutage { .. } | FaultKind::RegionOutage { .. } if !on => {
+                self.instances_hit(kind)
+            }
+            FaultKind::Latency {
                 target: LatencyTarget::Az(az),
                 ..
             } if !on => self.instances_hit(FaultKind::AzOutage { az }),
@@ -255,10 +272,11 @@ impl Sim<'_> {
         let counter: Option<fn(&mut Instance) -> &mut u16> = match kind {
             FaultKind::InstanceCrash { .. } => Some(|i| &mut i.crashed),
             FaultKind::InstanceHang { .. } => Some(|i| &mut i.hung),
-            FaultKind::AzOutage { .. } => Some(|i| &mut i.off),
+            FaultKind::AzOutage { .. } | FaultKind::RegionOutage { .. } => Some(|i| &mut i.off),
             _ => None,
         };
-        if let FaultKind::AzOutage { az } = kind {
+        let power_azs = self.power_azs(kind);
+        for &az in &power_azs {
             step(&mut self.faults.az_off[az]);
         }
         if let Some(counter) = counter {
@@ -271,8 +289,10 @@ impl Sim<'_> {
         }
         match kind {
             FaultKind::InstanceCrash { .. } | FaultKind::InstanceHang { .. } => {}
-            FaultKind::AzOutage { az } => {
-                self.lb_node_power(az, on);
+            FaultKind::AzOutage { .. } | FaultKind::RegionOutage { .. } => {
+                for az in power_azs {
+                    self.lb_node_power(az, on);
+                }
                 if !on {
                     // Launches may go there again; rebalancing follows.
                     self.asg_reconcile();

@@ -340,7 +340,7 @@ impl Sim<'_> {
     fn finish_job(&mut self, inst: u32, slot: u32, reason: Option<DropReason>) {
         let i = &mut self.instances[inst as usize];
         let (job, next) = i.workers.finish(slot);
-        let extra = i.extra_latency;
+        let extra = i.extra_latency.saturating_add(self.region_latency[i.az]);
         if self.clients.is_live(job.req, job.attempt) {
             let latency = self.s.network.latency;
             match reason {

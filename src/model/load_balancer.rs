@@ -118,6 +118,10 @@ pub(crate) struct LoadBalancer {
     routing_rng: Stream,
     /// Scratch buffer for weighted node choice, reused to avoid allocation.
     weights: Vec<f64>,
+    /// Region of each AZ (= node), and the nodes of each region ascending:
+    /// a node routes only to targets of its region.
+    region_of: Vec<usize>,
+    region_nodes: Vec<Vec<usize>>,
 }
 
 impl LoadBalancer {
@@ -169,6 +173,8 @@ impl LoadBalancer {
             dns_ttl: s.load_balancer.dns_ttl,
             routing_rng: stream(s.seed, "lb.routing"),
             weights: Vec::with_capacity(s.azs.len()),
+            region_of: s.region_of_az(),
+            region_nodes: s.region_azs(),
         };
         if lb.has_standby {
             // The initial fleet is healthy: nodes keep to the active AZs.
@@ -287,7 +293,7 @@ impl LoadBalancer {
         t.health_epoch = t.health_epoch.wrapping_add(1);
         let reg = t.reg;
         for node in &mut self.nodes {
-            if self.cross_zone || node.az == az {
+            if (self.cross_zone || node.az == az) && self.region_of[node.az] == self.region_of[az] {
                 let pos = node.targets.partition_point(|&x| x < target);
                 node.targets.insert(pos, target);
             }
@@ -332,44 +338,74 @@ impl LoadBalancer {
         t.outstanding = t.outstanding.saturating_sub(1);
     }
 
-    /// The node a client's attempt reaches, and the connect-timeout penalty
-    /// it paid on a dead node on the way; `None` if no node is up.
+    /// The node of `region` (the region the client's DNS answer names) a
+    /// client's attempt reaches, and the connect-timeout penalty it paid on
+    /// a dead node on the way; `None` if no node of the region is up.
     pub(crate) fn pick_node(
         &mut self,
+        region: usize,
         now: SimTime,
         connect_timeout: SimTime,
         rng: &mut Stream,
     ) -> Option<(usize, SimTime)> {
-        let n = self.nodes.len();
+        // Taken out and put back: no allocation, and `self` stays usable.
+        let nodes = std::mem::take(&mut self.region_nodes[region]);
+        let picked = self.pick_among(&nodes, now, connect_timeout, rng);
+        self.region_nodes[region] = nodes;
+        picked
+    }
+
+    /// [`LoadBalancer::pick_node`] among `ids`. With one region `ids` is
+    /// every node in order, so the draws are those of a single-region run.
+    fn pick_among(
+        &mut self,
+        ids: &[usize],
+        now: SimTime,
+        connect_timeout: SimTime,
+        rng: &mut Stream,
+    ) -> Option<(usize, SimTime)> {
+        let n = ids.len();
         let chosen = if n == 1 {
-            0
-        } else if self.nodes.iter().all(|x| x.dns_removed_at.is_none()) {
-            rng.random_range(0..n)
+            ids[0]
+        } else if ids.iter().all(|&i| self.nodes[i].dns_removed_at.is_none()) {
+            ids[rng.random_range(0..n)]
         } else {
-            self.weighted_node(now, rng)
+            ids[self.weighted_node(ids, now, rng)]
         };
         if self.nodes[chosen].down == 0 {
             return Some((chosen, 0));
         }
         // A dead node: the client's connect times out and it tries another
         // address from its DNS answer.
-        let up = self.nodes.iter().filter(|x| x.down == 0).count();
+        let up = ids.iter().filter(|&&i| self.nodes[i].down == 0).count();
         if up == 0 {
             return None;
         }
         let k = rng.random_range(0..up);
-        let idx = (0..n)
+        let idx = ids
+            .iter()
+            .copied()
             .filter(|&i| self.nodes[i].down == 0)
             .nth(k)
             .expect("k < up");
         Some((idx, connect_timeout))
     }
 
-    fn weighted_node(&mut self, now: SimTime, rng: &mut Stream) -> usize {
+    /// Whether Route 53's health check of `region` passes: some node of it
+    /// is up with a healthy target (an alias record that evaluates the
+    /// load balancer's target health).
+    pub(crate) fn region_serves(&self, region: usize) -> bool {
+        self.region_nodes[region]
+            .iter()
+            .any(|&i| self.nodes[i].down == 0 && !self.nodes[i].healthy.is_empty())
+    }
+
+    /// Position in `ids` of a node drawn by DNS weight.
+    fn weighted_node(&mut self, ids: &[usize], now: SimTime, rng: &mut Stream) -> usize {
         let ttl = self.dns_ttl as f64;
-        let all_removed = self.nodes.iter().all(|x| x.dns_removed_at.is_some());
+        let all_removed = ids.iter().all(|&i| self.nodes[i].dns_removed_at.is_some());
         self.weights.clear();
-        for node in &self.nodes {
+        for node in ids.iter().map(|&i| &self.nodes[i]) {
             let w = match node.dns_removed_at {
                 // With every node out of DNS, Route 53 answers with all of them.
                 _ if all_removed => 1.0,

@@ -18,6 +18,7 @@ mod kv;
 mod load_balancer;
 mod multi_writer;
 mod retry;
+mod route53;
 mod sessions;
 pub mod topology;
 mod trace;
@@ -38,6 +39,8 @@ use faults::FaultState;
 use instance::Instance;
 use kv::{Kv, KvId};
 use load_balancer::LoadBalancer;
+pub use route53::DnsChange;
+use route53::Route53;
 use sessions::SessionState;
 pub use topology::Topology;
 pub use trace::{KEPT_EVENTS, TraceEvent};
@@ -178,6 +181,12 @@ pub(crate) enum Event {
     Scheduled {
         action: u32,
     },
+    /// Route 53 probes the primary region.
+    Route53Check,
+    /// One DNS TTL after the answer changed (if `epoch` is current).
+    DnsSettled {
+        epoch: u32,
+    },
     End,
 }
 
@@ -214,12 +223,19 @@ impl Traced for Event {
             Event::Deregistered { .. } => 27,
             Event::Scheduled { .. } => 28,
             Event::DbWriterDetect { .. } => 29,
+            Event::Route53Check => 30,
+            Event::DnsSettled { .. } => 31,
         }
     }
 
     fn target(&self) -> u32 {
         match *self {
-            Event::Arrival | Event::End | Event::AsgTick | Event::StatusCheck => 0,
+            Event::Arrival
+            | Event::End
+            | Event::AsgTick
+            | Event::StatusCheck
+            | Event::Route53Check => 0,
+            Event::DnsSettled { epoch } => epoch,
             Event::AtInstance { inst, .. }
             | Event::ServiceDone { inst, .. }
             | Event::RandomFailure { inst, .. }
@@ -295,6 +311,8 @@ pub struct RunOutput {
     /// The part of `standby_instance_ns` during which no LB node that was
     /// up routed to the standby: paid for and idle.
     pub idle_standby_ns: u128,
+    /// Route 53's answer changes (empty without `dns:`).
+    pub dns_changes: Vec<DnsChange>,
 }
 
 /// The whole simulated system.
@@ -305,6 +323,10 @@ pub(crate) struct Sim<'s> {
     metrics: Recorder,
     clients: Clients,
     lb: LoadBalancer,
+    /// Route 53 failover routing between regions, with `dns:`.
+    route53: Option<Route53>,
+    /// Extra one-way client latency of each AZ's region.
+    region_latency: Vec<SimTime>,
     instances: Vec<Instance>,
     /// Display name of the instance in each slot (`a-1`, `b-4`, ...).
     names: Vec<String>,
@@ -411,6 +433,8 @@ impl<'s> Sim<'s> {
             metrics,
             clients: Clients::new(s),
             lb,
+            route53: s.dns.as_ref().map(|d| Route53::new(s, d)),
+            region_latency: s.client_latency_of_az(),
             running: instances.len() as u32,
             asg: s.autoscaling.as_ref().map(|a| Asg::new(s, a)),
             instances,
@@ -442,6 +466,7 @@ impl<'s> Sim<'s> {
         self.start_db_failures();
         self.start_kv_failures();
         self.start_asg();
+        self.start_route53();
         if self.lb.standby_in_use() {
             // No active AZ starts with a healthy target.
             self.trace_standby(true);
@@ -502,6 +527,8 @@ impl<'s> Sim<'s> {
                 Event::GraceEnd { inst, launch } => self.on_grace_end(inst, launch),
                 Event::Deregistered { inst, launch } => self.on_deregistered(inst, launch),
                 Event::Scheduled { action } => self.on_scheduled(action),
+                Event::Route53Check => self.on_route53_check(),
+                Event::DnsSettled { epoch } => self.on_dns_settled(epoch),
                 Event::End => return,
             }
         }
@@ -545,6 +572,7 @@ impl<'s> Sim<'s> {
                 .map_or(0, |b| b.open_time(end)),
             standby_instance_ns,
             idle_standby_ns,
+            dns_changes: self.route53.map(|r| r.changes).unwrap_or_default(),
         }
     }
 
@@ -562,6 +590,8 @@ mod client_tests;
 mod data_tests;
 #[cfg(test)]
 mod multi_writer_tests;
+#[cfg(test)]
+mod region_tests;
 #[cfg(test)]
 mod standby_tests;
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! The architecture as a graph: clients reach one load-balancer node per AZ
 //! through DNS, each node reaches the instances it may route to (its own
-//! AZ's, or every AZ's with cross-zone load balancing), and every instance
+//! AZ's, or every AZ's of its region with cross-zone load balancing), and every instance
 //! reaches the data tier's nodes (database, cache, session store).
 
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -63,10 +63,13 @@ impl Topology {
             .enumerate()
             .map(|(id, &az)| graph.add_node(Node::Instance { id, az }))
             .collect();
+        // A node routes only inside its region, whatever cross-zone says.
+        let region = s.region_of_az();
         for (az, &lb) in lb_nodes.iter().enumerate() {
             graph.add_edge(clients, lb, ());
             for (id, &inst) in instances.iter().enumerate() {
-                if s.load_balancer.cross_zone || inst_azs[id] == az {
+                let a = inst_azs[id];
+                if (s.load_balancer.cross_zone || a == az) && region[a] == region[az] {
                     graph.add_edge(lb, inst, ());
                 }
             }

@@ -85,6 +85,27 @@ pub enum TraceEvent {
         to: u32,
         reason: &'static str,
     },
+    /// Route 53's health check of `region` failed: the first of the
+    /// `threshold` failures in a row that mark it unhealthy.
+    Route53CheckFailed {
+        region: String,
+        threshold: u32,
+    },
+    /// Route 53's health check of `region` changed status.
+    Route53Health {
+        region: String,
+        healthy: bool,
+    },
+    /// Route 53 answers with `to` instead of `from`; clients follow as
+    /// their cached answers expire.
+    DnsFailover {
+        from: String,
+        to: String,
+    },
+    /// One TTL after a DNS change: every client resolves to `region`.
+    DnsSettled {
+        region: String,
+    },
     /// The group launched an instance.
     AsgLaunch {
         instance: String,

@@ -94,6 +94,10 @@ struct Sketch {
     hits: Hits,
     clients: String,
     cross_zone: bool,
+    /// Region of each AZ (all 0 without `regions:`) and the region names
+    /// (empty without `regions:`).
+    region_of: Vec<usize>,
+    regions: Vec<String>,
     /// LB, app, then the data tiers present: sessions, cache, database.
     tiers: Vec<Tier>,
     /// One line per fault: index, start, kind, target and duration.
@@ -175,6 +179,11 @@ impl Hits {
                     ..
                 } => hit(&mut inst_hit, instance),
                 FaultKind::AzOutage { az } => hit(&mut az_faulted, az),
+                FaultKind::RegionOutage { region } => {
+                    for &az in &s.regions[region].azs {
+                        hit(&mut az_faulted, az);
+                    }
+                }
                 FaultKind::Latency {
                     target: LatencyTarget::Az(az),
                     ..
@@ -276,6 +285,24 @@ fn clients_text(s: &Scenario) -> String {
     if s.app.sessions != Sessions::Jwt {
         let _ = write!(clients, ", {} users", w.users);
     }
+    let region = |r: usize| clean(&s.regions[r].name);
+    match &s.dns {
+        Some(d) => {
+            let _ = write!(
+                clients,
+                "; Route 53 failover: region {} while its health check passes (every {}, {} failures), else {}; TTL {}",
+                region(d.primary),
+                fd(d.interval),
+                d.failure_threshold,
+                region(d.secondary),
+                fd(d.ttl)
+            );
+        }
+        None if !s.regions.is_empty() => {
+            let _ = write!(clients, "; DNS answers with region {} only", region(0));
+        }
+        None => {}
+    }
     clients
 }
 
@@ -293,6 +320,9 @@ fn fault_rows(s: &Scenario) -> Vec<[String; 4]> {
                     inst(instance)
                 }
                 FaultKind::AzOutage { az: a } => az(a),
+                FaultKind::RegionOutage { region } => {
+                    format!("region {}", clean(&s.regions[region].name))
+                }
                 FaultKind::Latency { target, extra } => {
                     let t = match target {
                         LatencyTarget::Az(a) => az(a),
@@ -338,7 +368,9 @@ impl Sketch {
         let mut note = format!(
             "{}, cross-zone {}; DNS TTL {}; checks every {}",
             algorithm_name(lb.algorithm),
-            if lb.cross_zone {
+            if lb.cross_zone && !s.regions.is_empty() {
+                "on: every node reaches every AZ of its region"
+            } else if lb.cross_zone {
                 "on: every node reaches every AZ"
             } else {
                 "off: each node reaches its own AZ"
@@ -558,9 +590,23 @@ impl Sketch {
             hits,
             clients: clients_text(s),
             cross_zone: lb.cross_zone,
+            region_of: s.region_of_az(),
+            regions: s.regions.iter().map(|r| clean(&r.name)).collect(),
             tiers,
             faults: fault_rows(s),
         }
+    }
+
+    /// Runs of adjacent AZ columns in one region: (region, first, last).
+    fn region_runs(&self) -> Vec<(usize, usize, usize)> {
+        let mut runs: Vec<(usize, usize, usize)> = Vec::new();
+        for (i, &r) in self.region_of.iter().enumerate() {
+            match runs.last_mut() {
+                Some(run) if run.0 == r && run.2 + 1 == i => run.2 = i,
+                _ => runs.push((r, i, i)),
+            }
+        }
+        runs
     }
 
     /// The fault list as aligned text lines.
@@ -823,6 +869,24 @@ pub fn ascii(s: &Scenario) -> String {
     };
     cv.text_line(0, &fit(&sk.title, width));
     cv.line();
+    if !sk.regions.is_empty() {
+        // A bar over each region's columns, its name in the middle.
+        let row = cv.line();
+        for (r, first, last) in sk.region_runs() {
+            let span = x(last) + c - x(first);
+            let label = fit(
+                &format!(" region {} ", sk.regions[r]),
+                span.saturating_sub(2),
+            );
+            let pad = span - label.chars().count();
+            let bar = format!(
+                "{}{label}{}",
+                "=".repeat(pad / 2),
+                "=".repeat(pad - pad / 2)
+            );
+            cv.put(row, x(first), &bar);
+        }
+    }
     let header = cv.line();
     for (i, name) in sk.azs.iter().enumerate() {
         let mut h = format!("AZ {name}");
@@ -870,7 +934,16 @@ pub fn ascii(s: &Scenario) -> String {
                 } else {
                     n > 1 || more
                 };
-                if fan {
+                if fan && prev == TierKind::Lb && !sk.regions.is_empty() {
+                    // Cross-zone routing stays inside each region.
+                    let row = cv.line();
+                    for (_, first, last) in sk.region_runs() {
+                        if first < last {
+                            let joints: Vec<usize> = (first..=last).map(mid).collect();
+                            cv.bus(row, mid(first), mid(last), &joints);
+                        }
+                    }
+                } else if fan {
                     let row = cv.line();
                     let mut joints: Vec<usize> = all.clone();
                     joints.extend(&targets);
@@ -1115,7 +1188,8 @@ impl Layout {
             width,
             height: 0,
             cw,
-            col_top: 42,
+            // Room for the region labels above the AZ columns.
+            col_top: if sk.regions.is_empty() { 42 } else { 66 },
             col_bottom: 0,
             clients: (0, 0, 0, 0),
             client_lines: Vec::new(),
@@ -1291,6 +1365,21 @@ fn draw_svg(root: &Area, sk: &Sketch, l: &Layout) -> DrawResult {
         )?;
     }
 
+    // Regions: a bracket with the name over their AZ columns.
+    for (r, first, last) in sk.region_runs() {
+        let Some(name) = sk.regions.get(r) else { break };
+        let (x0, x1) = (l.x(first), l.x(last) + l.cw);
+        let y = l.col_top - 6;
+        line(root, vec![(x0, y + 4), (x0, y), (x1, y), (x1, y + 4)], GREY)?;
+        let label = fit_px(&format!("region {name}"), x1 - x0 - 8, TEXT);
+        text(
+            root,
+            &label,
+            ((x0 + x1) / 2, y - 10),
+            bold(TEXT, &INK, HPos::Center),
+        )?;
+    }
+
     // Clients, across the columns.
     let c = l.clients;
     boxed(root, c, WHITE.into(), GREY, 1)?;
@@ -1326,7 +1415,8 @@ fn draw_svg(root: &Area, sk: &Sketch, l: &Layout) -> DrawResult {
             // Each LB node routes to its own AZ, or to every AZ (cross-zone).
             for &(i, f) in &feet {
                 for &(j, h) in &heads {
-                    if sk.cross_zone || i == j {
+                    let same_region = sk.region_of[i] == sk.region_of[j];
+                    if (sk.cross_zone || i == j) && same_region {
                         arrow(root, f, h)?;
                     }
                 }
@@ -1591,6 +1681,52 @@ mod tests {
 
     fn scenario(yaml: &str) -> Scenario {
         load_str(yaml, "t.yaml", "t", &[]).unwrap()
+    }
+
+    const REGIONS: &str = "azs: [e1, e2, w1, w2]\nregions: { east: [e1, e2], west: [w1, w2] }\n\
+        dns: { primary: east }\napp: {instances_per_az: 1}\n\
+        faults:\n  - { at: 1m, kind: region_outage, region: east }\n";
+
+    #[test]
+    fn regions_label_their_columns_and_keep_cross_zone_inside() {
+        let s = scenario(REGIONS);
+        let text = ascii(&s);
+        let lines = sketch_part(&text);
+        // A bar over each region, above the AZ headers.
+        let bar = lines
+            .iter()
+            .position(|l| l.contains("region east"))
+            .unwrap();
+        assert!(lines[bar].contains("region west"), "{text}");
+        assert!(lines[bar + 1].contains("AZ e1 *") && lines[bar + 1].contains("AZ w2"));
+        assert!(!lines[bar + 1].contains("AZ w1 *"), "{text}");
+        // The LB fan-out stops at the region border: two buses, not one.
+        let lb = lines
+            .iter()
+            .position(|l| l.starts_with("DNS / LB"))
+            .unwrap();
+        let bus = lines[lb..]
+            .iter()
+            .find(|l| l.len() > GUTTER && l.as_bytes()[GUTTER] == b' ' && l.contains('+'))
+            .unwrap();
+        assert_eq!(bus.matches('+').count(), 4, "{text}");
+        assert!(text.contains("every AZ of its region"));
+        assert!(
+            Sketch::of(&s)
+                .clients
+                .contains("Route 53 failover: region east while its health check passes")
+        );
+        assert!(text.contains("region_outage  region east"));
+        let svg = svg(&s);
+        assert!(svg.contains("region east") && svg.contains("region west"));
+        // DOT follows the topology: no LB node edge into the other region.
+        let dot = dot(&s);
+        assert!(dot.contains("LB node e1") && dot.contains("w2-1"));
+        let topo = Topology::build(&s);
+        assert_eq!(topo.targets_of(0), vec![0, 1]);
+        // Without regions nothing of it shows.
+        let plain = ascii(&scenario("azs: [e1, e2]\napp: {instances_per_az: 1}"));
+        assert!(!plain.contains("region") && !plain.contains("====="));
     }
 
     /// The sketch without the fault list.

@@ -203,6 +203,26 @@ pub struct AlarmSummary {
     pub changes: Vec<AlarmChange>,
 }
 
+/// Route 53 failover routing between regions (`dns:`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DnsSummary {
+    pub routing: &'static str,
+    pub primary: String,
+    pub secondary: String,
+    /// Every change of the answer: failovers and failbacks.
+    pub changes: Vec<DnsChangeSummary>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DnsChangeSummary {
+    pub at_s: f64,
+    pub from: String,
+    pub to: String,
+    /// One TTL later every client resolves to `to`; `null` if the run
+    /// ended first or the answer changed again.
+    pub clients_moved_s: Option<f64>,
+}
+
 /// The machine-readable result of one run.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Summary {
@@ -232,6 +252,10 @@ pub struct Summary {
     pub database: Option<DatabaseSummary>,
     pub cache: Option<CacheSummary>,
     pub session_store: Option<SessionStoreSummary>,
+    /// Route 53 failover between regions; left out of summary.json
+    /// without `dns:`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns: Option<DnsSummary>,
     /// What the Auto Scaling Group did, when there is one.
     pub autoscaling: Option<AsgReport>,
     /// Instance-hours of the app tier and of its standby.
@@ -258,6 +282,7 @@ fn fault_target(s: &Scenario, kind: &FaultKind) -> String {
             format!("instance {}", s.instance_name(instance))
         }
         FaultKind::AzOutage { az } => format!("az {}", s.azs[az]),
+        FaultKind::RegionOutage { region } => format!("region {}", s.regions[region].name),
         FaultKind::Latency { target, .. } => match target {
             LatencyTarget::Az(az) => format!("az {}", s.azs[az]),
             LatencyTarget::Instance(i) => format!("instance {}", s.instance_name(i)),
@@ -353,6 +378,7 @@ impl Summary {
                 FaultKind::InstanceCrash { .. }
                     | FaultKind::InstanceHang { .. }
                     | FaultKind::AzOutage { .. }
+                    | FaultKind::RegionOutage { .. }
                     | FaultKind::Latency { .. }
             );
             let open = f.end_s.is_none()
@@ -440,6 +466,24 @@ impl Summary {
             }),
             session_store: s.session_store.as_ref().map(|_| SessionStoreSummary {
                 failovers: out.session_store_failovers,
+            }),
+            dns: s.dns.as_ref().map(|d| {
+                let name = |r: usize| s.regions[r].name.clone();
+                DnsSummary {
+                    routing: "failover",
+                    primary: name(d.primary),
+                    secondary: name(d.secondary),
+                    changes: out
+                        .dns_changes
+                        .iter()
+                        .map(|c| DnsChangeSummary {
+                            at_s: secs(c.at),
+                            from: name(c.from),
+                            to: name(c.to),
+                            clients_moved_s: c.settled.map(secs),
+                        })
+                        .collect(),
+                }
             }),
             autoscaling: out.autoscaling.clone(),
             cost: CostSummary {

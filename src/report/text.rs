@@ -252,6 +252,34 @@ pub fn render(sum: &Summary, paint: Paint) -> String {
             );
         }
     }
+    if let Some(d) = &sum.dns {
+        let changes: Vec<String> = d
+            .changes
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} -> {} at {}{}",
+                    c.from,
+                    c.to,
+                    human_secs(c.at_s),
+                    c.clients_moved_s.map_or(String::new(), |m| format!(
+                        " (clients moved by {})",
+                        human_secs(m)
+                    ))
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            o,
+            "  dns           Route 53 failover, primary {}: {}",
+            d.primary,
+            if changes.is_empty() {
+                "never failed over".to_string()
+            } else {
+                changes.join(", ")
+            }
+        );
+    }
     if let Some(c) = &sum.cache {
         let _ = writeln!(
             o,

@@ -464,6 +464,75 @@ fn from_event(
                 },
             )
         }
+        TraceEvent::Route53CheckFailed { region, threshold } => {
+            let every = human_secs(s.dns.as_ref().map_or(0.0, |d| as_secs_f64(d.interval)));
+            Entry::new(
+                at,
+                "dns",
+                match lang {
+                    Lang::En => format!(
+                        "a Route 53 health check of region {region} fails ({threshold} in a row mark it unhealthy, every {every})"
+                    ),
+                    Lang::Ko => format!(
+                        "리전 {region}의 Route 53 헬스 체크 실패({every} 간격, {threshold}회 연속 실패하면 비정상으로 표시)"
+                    ),
+                },
+            )
+        }
+        TraceEvent::Route53Health { region, healthy } => {
+            let n = s.dns.as_ref().map_or(0, |d| d.failure_threshold);
+            Entry::new(
+                at,
+                "dns",
+                match (lang, *healthy) {
+                    (Lang::En, true) => format!(
+                        "Route 53 marks region {region} healthy again after {n} passing checks"
+                    ),
+                    (Lang::En, false) => format!("Route 53 marks region {region} unhealthy"),
+                    (Lang::Ko, true) => format!(
+                        "Route 53이 리전 {region}의 상태를 다시 정상으로 표시(헬스 체크 {n}회 연속 통과)"
+                    ),
+                    (Lang::Ko, false) => {
+                        format!("Route 53이 리전 {region}의 상태를 비정상으로 표시")
+                    }
+                },
+            )
+        }
+        TraceEvent::DnsFailover { from, to } => {
+            let back = s
+                .dns
+                .as_ref()
+                .is_some_and(|d| s.regions[d.primary].name == *to);
+            let ttl = human_secs(s.dns.as_ref().map_or(0.0, |d| as_secs_f64(d.ttl)));
+            Entry::new(
+                at,
+                "dns",
+                match lang {
+                    Lang::En => format!(
+                        "DNS fails {} from region {from} to region {to}; clients move as their cached answers expire over the {ttl} TTL",
+                        if back { "back" } else { "over" }
+                    ),
+                    Lang::Ko => format!(
+                        "DNS {}: 리전 {from}에서 리전 {to}에 대한 응답으로 전환, 클라이언트는 캐시된 응답이 TTL {ttl}에 걸쳐 만료되면서 이동",
+                        if back {
+                            "페일백"
+                        } else {
+                            "장애 조치(failover)"
+                        }
+                    ),
+                },
+            )
+        }
+        TraceEvent::DnsSettled { region } => Entry::new(
+            at,
+            "dns",
+            match lang {
+                Lang::En => format!("every client's cached DNS answer now names region {region}"),
+                Lang::Ko => {
+                    format!("모든 클라이언트의 캐시된 DNS 응답이 이제 리전 {region}을 가리킴")
+                }
+            },
+        ),
         TraceEvent::AsgCapacity { from, to, reason } => {
             let why = asg_reason(reason, lang);
             Entry::new(

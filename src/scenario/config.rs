@@ -44,6 +44,40 @@ pub struct Scenario {
     pub fleet: Vec<u32>,
     /// Alarms and the metric export's resolution.
     pub monitoring: super::Monitoring,
+    /// Regions partitioning `azs`, in file order; empty without a
+    /// `regions:` block (one implicit region holds every AZ).
+    pub regions: Vec<Region>,
+    /// Route 53 failover routing between two regions (needs `regions`).
+    pub dns: Option<Dns>,
+}
+
+/// A region: a named group of AZs. LB nodes and cross-zone routing stay
+/// inside it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Region {
+    pub name: String,
+    /// AZ indices, ascending.
+    pub azs: Vec<usize>,
+    /// Extra one-way latency between the clients and this region
+    /// (`region_latency`), each way of every attempt served there.
+    pub client_latency: SimTime,
+}
+
+/// Route 53 failover routing: clients resolve to the primary region while
+/// its health check passes, else to the secondary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dns {
+    /// Region indices.
+    pub primary: usize,
+    pub secondary: usize,
+    /// How long clients cache an answer; after a change they move
+    /// uniformly over one TTL.
+    pub ttl: SimTime,
+    /// Time between two probes of the primary region.
+    pub interval: SimTime,
+    /// Consecutive failed (passed) probes that turn the check unhealthy
+    /// (healthy again).
+    pub failure_threshold: u32,
 }
 
 impl Scenario {
@@ -78,6 +112,39 @@ impl Scenario {
         let mut out = Vec::with_capacity(self.instance_count());
         for (az, &n) in self.fleet.iter().enumerate() {
             out.extend(std::iter::repeat_n(az, n as usize));
+        }
+        out
+    }
+
+    /// The AZ indices of each region: one region with every AZ when the
+    /// file has no `regions:` block.
+    pub fn region_azs(&self) -> Vec<Vec<usize>> {
+        if self.regions.is_empty() {
+            vec![(0..self.azs.len()).collect()]
+        } else {
+            self.regions.iter().map(|r| r.azs.clone()).collect()
+        }
+    }
+
+    /// The extra one-way client latency of each AZ's region (all 0
+    /// without `region_latency`).
+    pub fn client_latency_of_az(&self) -> Vec<SimTime> {
+        let mut out = vec![0; self.azs.len()];
+        for r in &self.regions {
+            for &az in &r.azs {
+                out[az] = r.client_latency;
+            }
+        }
+        out
+    }
+
+    /// The region index of each AZ (all 0 without `regions:`).
+    pub fn region_of_az(&self) -> Vec<usize> {
+        let mut out = vec![0; self.azs.len()];
+        for (r, azs) in self.region_azs().iter().enumerate() {
+            for &az in azs {
+                out[az] = r;
+            }
         }
         out
     }
@@ -424,7 +491,8 @@ pub enum Reads {
 }
 
 /// The database tier. Node 0 starts as the primary in `primary_az`; the
-/// other nodes follow in the next AZs, round the list.
+/// other nodes follow in the next AZs, round the list, except the first
+/// failover target when `standby_az` places it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Database {
     pub mode: DbMode,
@@ -445,6 +513,10 @@ pub struct Database {
     pub promotion: SimTime,
     /// AZ index of the initial primary.
     pub primary_az: usize,
+    /// AZ index of the first failover target when given
+    /// (`database.standby_az`), e.g. in another region like an Aurora
+    /// Global Database secondary; else the AZ after the primary's.
+    pub standby_az: Option<usize>,
     /// `single`/`multi_az`: async read replicas (readers, not failover
     /// targets). `aurora`: Aurora replicas (readers and failover targets).
     /// `multi_az_cluster`: always 0 (its two standbys are the readers).
@@ -505,7 +577,10 @@ impl Database {
     /// AZ index of node `node` among `azs` AZs: the primary's, then the
     /// next ones round the list.
     pub fn node_az(&self, node: usize, azs: usize) -> usize {
-        (self.primary_az + node) % azs
+        match self.standby_az {
+            Some(az) if node == 1 => az,
+            _ => (self.primary_az + node) % azs,
+        }
     }
 }
 
@@ -797,6 +872,9 @@ pub enum FaultKind {
     InstanceHang { instance: usize },
     /// Every instance and the LB node in the AZ lose power.
     AzOutage { az: usize },
+    /// Every AZ of the region (an index into `Scenario::regions`) loses
+    /// power, as `AzOutage` for each.
+    RegionOutage { region: usize },
     /// Responses (and health checks) from the target take `extra` longer.
     Latency {
         target: LatencyTarget,
@@ -819,6 +897,7 @@ impl FaultKind {
             FaultKind::InstanceCrash { .. } => "instance_crash",
             FaultKind::InstanceHang { .. } => "instance_hang",
             FaultKind::AzOutage { .. } => "az_outage",
+            FaultKind::RegionOutage { .. } => "region_outage",
             FaultKind::Latency { .. } => "latency",
             FaultKind::DbPrimaryFailure => "db_primary_failure",
             FaultKind::DbStandbyFailure => "db_standby_failure",

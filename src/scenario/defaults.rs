@@ -26,6 +26,17 @@ pub const UNHEALTHY_THRESHOLD: u32 = 2;
 pub const DEREGISTRATION_DELAY: SimTime = 300 * NANOS_PER_SEC;
 // ALB User Guide, "Target group health": the ELB DNS name has a 60 s TTL.
 pub const DNS_TTL: SimTime = 60 * NANOS_PER_SEC;
+
+// Route 53 failover routing (`dns:`). Health check: "interval 30 s (fast:
+// 10 s), failure threshold 3 (1-10), healthy if over 18% of checkers agree"
+// (Route 53 Developer Guide, "How Amazon Route 53 determines whether a health
+// check is healthy"). The TTL of an alias record to an ALB is the ELB's
+// 60 s (ALB "Target group health").
+pub const ROUTE53_INTERVAL: SimTime = 30 * NANOS_PER_SEC;
+pub const ROUTE53_FAILURE_THRESHOLD: u32 = 3;
+pub const ROUTE53_TTL: SimTime = 60 * NANOS_PER_SEC;
+/// One second, for the allowed Route 53 intervals.
+pub const SEC: SimTime = NANOS_PER_SEC;
 // ALB User Guide, "Cross-zone load balancing for target groups": always on
 // for ALB by default (NLB defaults to off).
 pub const CROSS_ZONE: bool = true;

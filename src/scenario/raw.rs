@@ -123,6 +123,75 @@ pub(crate) struct RawScenario {
     #[serde(default, deserialize_with = "present")]
     pub autoscaling: Option<RawAutoScaling>,
     pub monitoring: Option<RawMonitoring>,
+    pub regions: Option<Named<Vec<Scalar>>>,
+    pub region_latency: Option<Named<Scalar>>,
+    #[serde(default, deserialize_with = "present")]
+    pub dns: Option<RawDns>,
+}
+
+/// `dns:` (Route 53 failover routing between regions).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a mapping of dns keys")]
+pub(crate) struct RawDns {
+    pub routing: Leaf,
+    pub primary: Leaf,
+    pub secondary: Leaf,
+    pub ttl: Leaf,
+    pub health_check: Option<RawDnsHealthCheck>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a mapping of health_check keys")]
+pub(crate) struct RawDnsHealthCheck {
+    pub interval: Leaf,
+    pub failure_threshold: Leaf,
+}
+
+/// A mapping whose keys the user names (regions, AZs), in file order.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Named<T>(pub Vec<(Scalar, T)>);
+
+impl<T> Default for Named<T> {
+    fn default() -> Self {
+        Named(Vec::new())
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Named<T> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Named<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mapping of names")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = map.next_entry::<Scalar, T>()? {
+                    out.push(entry);
+                }
+                Ok(Named(out))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Named<T> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("NamedMapOf{}", T::schema_name()).into()
+    }
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "a mapping of names (regions, AZs) to values",
+            "type": "object",
+            "additionalProperties": g.subschema_for::<T>()
+        })
+    }
+}
+
+impl Expecting for Named<Scalar> {
+    const EXPECTING: &'static str = "a count, or a mapping of AZ name -> count";
 }
 
 /// For a block whose presence matters: `database:` with nothing under it is
@@ -166,7 +235,7 @@ pub(crate) struct RawHealthCheck {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, expecting = "a mapping of app keys")]
 pub(crate) struct RawApp {
-    pub instances_per_az: Leaf,
+    pub instances_per_az: Option<ScalarOr<Named<Scalar>>>,
     pub workers: Leaf,
     pub queue_capacity: Leaf,
     pub service_time: Option<RawServiceTime>,
@@ -415,6 +484,7 @@ pub(crate) struct RawFault {
     pub at: Leaf,
     pub kind: Leaf,
     pub az: Leaf,
+    pub region: Leaf,
     pub instance: Leaf,
     pub duration: Leaf,
     pub extra: Leaf,
@@ -441,6 +511,7 @@ pub(crate) struct RawDatabase {
     pub detection: Leaf,
     pub promotion: Leaf,
     pub primary_az: Leaf,
+    pub standby_az: Leaf,
     pub read_replicas: Leaf,
     pub reads: Leaf,
     pub workers: Leaf,

@@ -61,7 +61,18 @@ pub(crate) fn resolve(raw: &RawScenario, default_name: &str) -> Res<Scenario> {
     };
 
     let load_balancer = resolve_lb(raw.load_balancer.as_ref(), &azs, &root.key("load_balancer"))?;
-    let app = resolve_app(raw.app.as_ref(), &root.key("app"))?;
+    let (app, per_az_fleet) = resolve_app(raw.app.as_ref(), &azs, &root.key("app"))?;
+    let mut regions = resolve_regions(raw.regions.as_ref(), &azs, &root.key("regions"))?;
+    resolve_region_latency(
+        raw.region_latency.as_ref(),
+        &mut regions,
+        &root.key("region_latency"),
+    )?;
+    let dns = raw
+        .dns
+        .as_ref()
+        .map(|d| resolve_dns(d, &regions, &root.key("dns")))
+        .transpose()?;
     let workload = resolve_workload(raw.workload.as_ref(), &root.key("workload"))?;
     let metrics = resolve_metrics(raw.metrics.as_ref(), &root.key("metrics"))?;
     let monitoring = super::monitoring::resolve_monitoring(
@@ -113,9 +124,26 @@ pub(crate) fn resolve(raw: &RawScenario, default_name: &str) -> Res<Scenario> {
             )
         })
         .transpose()?;
-    let fleet = match &autoscaling {
-        None => vec![app.instances_per_az; azs.len()],
-        Some(a) => spread(a.desired, azs.len()),
+    if raw.autoscaling.is_some() {
+        let why = if !regions.is_empty() {
+            Some(
+                "an Auto Scaling group lives in one region; with `regions:` give each AZ its fleet in `app.instances_per_az` instead",
+            )
+        } else if per_az_fleet.is_some() {
+            Some(
+                "the group spreads its capacity evenly over the AZs: give `app.instances_per_az` as one count, or leave it out",
+            )
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err(at_key(&root.key("autoscaling"), why));
+        }
+    }
+    let fleet = match (&autoscaling, per_az_fleet) {
+        (None, Some(fleet)) => fleet,
+        (None, None) => vec![app.instances_per_az; azs.len()],
+        (Some(a), _) => spread(a.desired, azs.len()),
     };
 
     let mut scenario = Scenario {
@@ -142,6 +170,8 @@ pub(crate) fn resolve(raw: &RawScenario, default_name: &str) -> Res<Scenario> {
         autoscaling,
         fleet,
         monitoring,
+        regions,
+        dns,
     };
     // Every worker slot is allocated up front: keep the fleet within what
     // one machine can hold, and say so instead of aborting on allocation.
@@ -353,19 +383,48 @@ fn resolve_health_check(raw: Option<&RawHealthCheck>, path: &KeyPath) -> Res<Hea
     })
 }
 
-fn resolve_app(raw: Option<&RawApp>, path: &KeyPath) -> Res<App> {
+/// The app tier, and the fleet per AZ when `instances_per_az` is a mapping.
+fn resolve_app(
+    raw: Option<&RawApp>,
+    azs: &[String],
+    path: &KeyPath,
+) -> Res<(App, Option<Vec<u32>>)> {
     let default = RawApp::default();
     let raw = raw.unwrap_or(&default);
     let u32_field = |v: &Option<Scalar>, key: &str, default: u32, min: u32, max: u32| {
         count(v, &path.key(key), default, min, max)
     };
-    let instances_per_az = u32_field(
-        &raw.instances_per_az,
-        "instances_per_az",
-        d::INSTANCES_PER_AZ,
-        0,
-        100_000,
-    )?;
+    let per_az_path = path.key("instances_per_az");
+    let (instances_per_az, per_az_fleet) = match &raw.instances_per_az {
+        None => (d::INSTANCES_PER_AZ, None),
+        Some(ScalarOr::Scalar(v)) => (count(&Some(v.clone()), &per_az_path, 0, 0, 100_000)?, None),
+        Some(ScalarOr::Block(map)) => {
+            // A warm standby region runs fewer instances: a count per AZ.
+            let mut fleet: Vec<Option<u32>> = vec![None; azs.len()];
+            for (name, v) in &map.0 {
+                let name = text(name, &per_az_path)?;
+                let p = per_az_path.key(&name);
+                let az = az_index(&name, azs).ok_or_else(|| at_key(&p, unknown_az(&name, azs)))?;
+                fleet[az] = Some(count(&Some(v.clone()), &p, 0, 0, 100_000)?);
+            }
+            let fleet = fleet
+                .iter()
+                .enumerate()
+                .map(|(az, n)| {
+                    n.ok_or_else(|| {
+                        at_key(
+                            &per_az_path,
+                            format!(
+                                "gives no count for AZ `{}`: a mapping names every AZ",
+                                azs[az]
+                            ),
+                        )
+                    })
+                })
+                .collect::<Res<Vec<u32>>>()?;
+            (fleet.iter().copied().max().unwrap_or(0), Some(fleet))
+        }
+    };
     let workers = u32_field(&raw.workers, "workers", d::WORKERS, 1, 100_000)?;
     let queue_capacity = u32_field(
         &raw.queue_capacity,
@@ -383,7 +442,7 @@ fn resolve_app(raw: Option<&RawApp>, path: &KeyPath) -> Res<App> {
         },
     )?;
     let boot_time = duration_or(&raw.boot_time, &path.key("boot_time"), d::BOOT_TIME)?;
-    Ok(App {
+    let app = App {
         instances_per_az,
         workers,
         queue_capacity,
@@ -399,6 +458,214 @@ fn resolve_app(raw: Option<&RawApp>, path: &KeyPath) -> Res<App> {
                 ("external", Sessions::External),
             ],
             d::SESSIONS,
+        )?,
+    };
+    Ok((app, per_az_fleet))
+}
+
+/// `regions:` region name -> its AZs, partitioning `azs`.
+fn resolve_regions(
+    raw: Option<&Named<Vec<Scalar>>>,
+    azs: &[String],
+    path: &KeyPath,
+) -> Res<Vec<Region>> {
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    if raw.0.is_empty() {
+        return Err(Issue::at(
+            path,
+            "needs at least one region, e.g. `{us-east-1: [a, b], us-west-2: [c, d]}`",
+        ));
+    }
+    let mut owner: Vec<Option<usize>> = vec![None; azs.len()];
+    let mut regions: Vec<Region> = Vec::with_capacity(raw.0.len());
+    for (r, (name, list)) in raw.0.iter().enumerate() {
+        let name = text(name, path)?;
+        let p = path.key(&name);
+        if name.is_empty()
+            || name
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '.')
+        {
+            return Err(at_key(
+                &p,
+                format!(
+                    "a region name must be non-empty without spaces, dots or control characters, got {name:?}"
+                ),
+            ));
+        }
+        if list.is_empty() {
+            return Err(Issue::at(
+                &p,
+                format!("region `{name}` needs at least one AZ"),
+            ));
+        }
+        let mut region_azs = Vec::with_capacity(list.len());
+        for (i, item) in list.iter().enumerate() {
+            let ip = p.index(i);
+            let az = find_az(item, azs, &ip)?;
+            if let Some(other) = owner[az] {
+                let where_ = if other == r {
+                    "twice in this region".to_string()
+                } else {
+                    format!("in region `{}` already", regions[other].name)
+                };
+                return Err(Issue::at(
+                    &ip,
+                    format!(
+                        "AZ `{}` is listed {where_}: every AZ belongs to exactly one region",
+                        azs[az]
+                    ),
+                ));
+            }
+            owner[az] = Some(r);
+            region_azs.push(az);
+        }
+        region_azs.sort_unstable();
+        regions.push(Region {
+            name,
+            azs: region_azs,
+            client_latency: 0,
+        });
+    }
+    if let Some(az) = owner.iter().position(Option::is_none) {
+        return Err(at_key(
+            path,
+            format!(
+                "AZ `{}` is in no region: every AZ of `azs` belongs to exactly one region",
+                azs[az]
+            ),
+        ));
+    }
+    Ok(regions)
+}
+
+/// `region_latency:` region name -> extra one-way client latency.
+fn resolve_region_latency(
+    raw: Option<&Named<Scalar>>,
+    regions: &mut [Region],
+    path: &KeyPath,
+) -> Res<()> {
+    let Some(raw) = raw else {
+        return Ok(());
+    };
+    if regions.is_empty() {
+        return Err(at_key(
+            path,
+            "`region_latency` adds latency per region: add a `regions:` block",
+        ));
+    }
+    for (name, v) in &raw.0 {
+        let name = text(name, path)?;
+        let p = path.key(&name);
+        let names: Vec<&str> = regions.iter().map(|r| r.name.as_str()).collect();
+        let Some(r) = names.iter().position(|n| *n == name) else {
+            return Err(at_key(
+                &p,
+                format!(
+                    "unknown region `{name}`, expected one of {}{}",
+                    suggest::list(&names),
+                    suggest::hint(&name, &names)
+                ),
+            ));
+        };
+        regions[r].client_latency = duration_or(&Some(v.clone()), &p, 0)?;
+    }
+    Ok(())
+}
+
+/// `dns:` Route 53 failover routing between two regions.
+fn resolve_dns(raw: &RawDns, regions: &[Region], path: &KeyPath) -> Res<Dns> {
+    if regions.len() < 2 {
+        let why = if regions.is_empty() {
+            "DNS failover routes between regions: add a `regions:` block with at least two regions"
+        } else {
+            "DNS failover needs a second region to fail over to: add one under `regions:`"
+        };
+        return Err(at_key(path, why));
+    }
+    choice(&raw.routing, &path.key("routing"), &[("failover", ())], ()).map_err(|mut e| {
+        e.message.push_str(
+            " (only Route 53 failover routing is modelled; latency and weighted routing are not)",
+        );
+        e
+    })?;
+    let names: Vec<String> = regions.iter().map(|r| r.name.clone()).collect();
+    let find = |v: &Scalar, p: &KeyPath| -> Res<usize> {
+        let name = text(v, p)?;
+        let all: Vec<&str> = names.iter().map(String::as_str).collect();
+        names.iter().position(|n| *n == name).ok_or_else(|| {
+            Issue::at(
+                p,
+                format!(
+                    "unknown region `{name}`, expected one of {}{}",
+                    suggest::list(&all),
+                    suggest::hint(&name, &all)
+                ),
+            )
+        })
+    };
+    let primary_path = path.key("primary");
+    let primary = match &raw.primary {
+        Some(v) => find(v, &primary_path)?,
+        None => {
+            return Err(at_key(
+                &primary_path,
+                format!(
+                    "DNS failover needs `primary`, the region that serves while healthy, one of {}",
+                    suggest::list(&names)
+                ),
+            ));
+        }
+    };
+    let secondary_path = path.key("secondary");
+    let secondary = match &raw.secondary {
+        Some(v) => find(v, &secondary_path)?,
+        // With two regions the secondary is the other one.
+        None if regions.len() == 2 => 1 - primary,
+        None => {
+            return Err(at_key(
+                &secondary_path,
+                format!(
+                    "with {} regions, name the `secondary` region DNS fails over to",
+                    regions.len()
+                ),
+            ));
+        }
+    };
+    if secondary == primary {
+        return Err(Issue::at(
+            &secondary_path,
+            format!("must differ from primary (`{}`)", names[primary]),
+        ));
+    }
+    let default = RawDnsHealthCheck::default();
+    let hc = raw.health_check.as_ref().unwrap_or(&default);
+    let hc_path = path.key("health_check");
+    let interval_path = hc_path.key("interval");
+    let interval = positive_duration(&hc.interval, &interval_path, d::ROUTE53_INTERVAL)?;
+    if interval != 10 * d::SEC && interval != 30 * d::SEC {
+        // Route 53's RequestInterval is 10 (fast) or 30 seconds, nothing else.
+        return Err(Issue::at(
+            &interval_path,
+            format!(
+                "Route 53 health checks probe every 10s (fast) or 30s, got {}",
+                fd(interval)
+            ),
+        ));
+    }
+    Ok(Dns {
+        primary,
+        secondary,
+        ttl: duration_or(&raw.ttl, &path.key("ttl"), d::ROUTE53_TTL)?,
+        interval,
+        failure_threshold: count(
+            &hc.failure_threshold,
+            &hc_path.key("failure_threshold"),
+            d::ROUTE53_FAILURE_THRESHOLD,
+            1,
+            10,
         )?,
     })
 }
@@ -1396,6 +1663,40 @@ fn resolve_database(raw: &RawDatabase, azs: &[String], path: &KeyPath) -> Res<Da
     let has_replica = mode != DbMode::Aurora || read_replicas > 0;
     let (detection, promotion, dns_ttl) = d::db_phases(mode, has_replica);
 
+    let primary_az = primary_az(&raw.primary_az, azs, &path.key("primary_az"))?;
+    let standby_path = path.key("standby_az");
+    let standby_az = match &raw.standby_az {
+        None => None,
+        Some(v) => {
+            let standbys = match mode {
+                // Writers sit one per AZ from `primary_az`: none to place.
+                DbMode::Single | DbMode::MultiWriter => 0,
+                DbMode::MultiAz => 1,
+                DbMode::MultiAzCluster => 2,
+                DbMode::Aurora => read_replicas,
+            };
+            if standbys == 0 {
+                return Err(at_key(
+                    &standby_path,
+                    format!(
+                        "mode `{}` with no failover target has no standby to place",
+                        mode.name()
+                    ),
+                ));
+            }
+            let az = find_az(v, azs, &standby_path)?;
+            if az == primary_az {
+                return Err(Issue::at(
+                    &standby_path,
+                    format!(
+                        "must differ from the primary's AZ (`{}`): a standby in the same AZ dies with it",
+                        azs[az]
+                    ),
+                ));
+            }
+            Some(az)
+        }
+    };
     let time =
         |v: &Option<Scalar>, key: &str, default: SimTime| duration_or(v, &path.key(key), default);
     Ok(Database {
@@ -1413,7 +1714,8 @@ fn resolve_database(raw: &RawDatabase, azs: &[String], path: &KeyPath) -> Res<Da
         proxy_switch: time(&raw.proxy_switch, "proxy_switch", d::DB_PROXY_SWITCH)?,
         detection: positive_duration(&raw.detection, &path.key("detection"), detection)?,
         promotion: time(&raw.promotion, "promotion", promotion)?,
-        primary_az: primary_az(&raw.primary_az, azs, &path.key("primary_az"))?,
+        primary_az,
+        standby_az,
         read_replicas,
         reads: choice(
             &raw.reads,
@@ -1568,7 +1870,7 @@ fn primary_az(value: &Option<Scalar>, azs: &[String], path: &KeyPath) -> Res<usi
 }
 
 /// Sorted, so the list in messages reads in order.
-const FAULT_KINDS: [&str; 8] = [
+const FAULT_KINDS: [&str; 9] = [
     "az_outage",
     "cache_failure",
     "db_primary_failure",
@@ -1576,6 +1878,7 @@ const FAULT_KINDS: [&str; 8] = [
     "instance_crash",
     "instance_hang",
     "latency",
+    "region_outage",
     "session_store_failure",
 ];
 
@@ -1595,10 +1898,12 @@ fn resolve_fault(raw: &RawFault, scenario: &Scenario, path: &KeyPath) -> Res<Fau
         "az_outage" => &["az"],
         "latency" => &["az", "instance", "extra"],
         "instance_crash" | "instance_hang" => &["instance"],
+        "region_outage" => &["region"],
         _ => &[],
     };
     let extras = [
         ("az", &raw.az),
+        ("region", &raw.region),
         ("instance", &raw.instance),
         ("extra", &raw.extra),
     ];
@@ -1697,6 +2002,36 @@ fn resolve_fault(raw: &RawFault, scenario: &Scenario, path: &KeyPath) -> Res<Fau
                 )
             })?;
             FaultKind::AzOutage { az: az(v)? }
+        }
+        "region_outage" => {
+            let names: Vec<&str> = scenario.regions.iter().map(|r| r.name.as_str()).collect();
+            if names.is_empty() {
+                return Err(needs(
+                    "a `regions:` block naming the regions and their AZs".into(),
+                ));
+            }
+            let region_path = path.key("region");
+            let v = raw.region.as_ref().ok_or_else(|| {
+                missing(
+                    "region",
+                    format!(
+                        "faults of kind `region_outage` need `region`, one of {}",
+                        suggest::list(&names)
+                    ),
+                )
+            })?;
+            let name = text(v, &region_path)?;
+            let region = names.iter().position(|n| *n == name).ok_or_else(|| {
+                Issue::at(
+                    &region_path,
+                    format!(
+                        "unknown region `{name}`, expected one of {}{}",
+                        suggest::list(&names),
+                        suggest::hint(&name, &names)
+                    ),
+                )
+            })?;
+            FaultKind::RegionOutage { region }
         }
         "instance_crash" | "instance_hang" => {
             let v = raw.instance.as_ref().ok_or_else(|| {
