@@ -171,6 +171,8 @@ pub(crate) enum Event {
     Scheduled {
         action: u32,
     },
+    /// The automation starts a cold standby's instances.
+    ColdStandbyStart,
     End,
 }
 
@@ -206,12 +208,17 @@ impl Traced for Event {
             Event::GraceEnd { .. } => 26,
             Event::Deregistered { .. } => 27,
             Event::Scheduled { .. } => 28,
+            Event::ColdStandbyStart => 29,
         }
     }
 
     fn target(&self) -> u32 {
         match *self {
-            Event::Arrival | Event::End | Event::AsgTick | Event::StatusCheck => 0,
+            Event::Arrival
+            | Event::End
+            | Event::AsgTick
+            | Event::StatusCheck
+            | Event::ColdStandbyStart => 0,
             Event::AtInstance { inst, .. }
             | Event::ServiceDone { inst, .. }
             | Event::RandomFailure { inst, .. }
@@ -286,6 +293,9 @@ pub struct RunOutput {
     /// The part of `standby_instance_ns` during which no LB node that was
     /// up routed to the standby: paid for and idle.
     pub idle_standby_ns: u128,
+    /// Instance-ns a cold standby's instances spent stopped (unpaid; 0
+    /// without a cold standby).
+    pub stopped_standby_ns: u128,
 }
 
 /// The whole simulated system.
@@ -367,7 +377,7 @@ impl<'s> Sim<'s> {
             timeout: sched.add_lane(),
             backoff: sched.add_lane(),
         };
-        let instances: Vec<Instance> = s
+        let mut instances: Vec<Instance> = s
             .initial_azs()
             .into_iter()
             .enumerate()
@@ -375,6 +385,14 @@ impl<'s> Sim<'s> {
             .collect();
         let names: Vec<String> = (0..instances.len()).map(|id| s.instance_name(id)).collect();
         let lb = LoadBalancer::new(s, topology);
+        if let Some(cold) = &lb.cold {
+            for &k in &cold.slots {
+                let i = &mut instances[k as usize];
+                i.stopped = true;
+                i.status = instance::Status::Off;
+            }
+        }
+        let running = instances.iter().filter(|i| i.status.runs()).count() as u32;
         let mut metrics = Recorder::new(
             MetricsSetup {
                 warmup: s.warmup,
@@ -394,7 +412,7 @@ impl<'s> Sim<'s> {
             .map(|name| stream(s.seed, &format!("instance.{name}.failures")))
             .collect();
         let mut metrics = metrics;
-        metrics.running_workers(0, instances.len() as u64 * u64::from(s.app.workers));
+        metrics.running_workers(0, u64::from(running) * u64::from(s.app.workers));
         Sim {
             s,
             sched,
@@ -402,7 +420,7 @@ impl<'s> Sim<'s> {
             metrics,
             clients: Clients::new(s),
             lb,
-            running: instances.len() as u32,
+            running,
             asg: s.autoscaling.as_ref().map(|a| Asg::new(s, a)),
             instances,
             names,
@@ -437,6 +455,7 @@ impl<'s> Sim<'s> {
             // No active AZ starts with a healthy target.
             self.trace_standby(true);
         }
+        self.standby_refresh();
     }
 
     /// Processes events up to and including time `limit` (or the end).
@@ -492,6 +511,7 @@ impl<'s> Sim<'s> {
                 Event::GraceEnd { inst, launch } => self.on_grace_end(inst, launch),
                 Event::Deregistered { inst, launch } => self.on_deregistered(inst, launch),
                 Event::Scheduled { action } => self.on_scheduled(action),
+                Event::ColdStandbyStart => self.on_cold_standby_start(),
                 Event::End => return,
             }
         }
@@ -502,6 +522,7 @@ impl<'s> Sim<'s> {
         let autoscaling = self.asg.as_mut().map(|a| a.report(end_now));
         self.lb.account(end_now);
         let (standby_instance_ns, idle_standby_ns) = self.lb.standby_areas();
+        let stopped_standby_ns = self.lb.stopped_standby_ns(end_now);
         let in_flight = self.clients.counted_in_flight();
         let end = self.sched.now().max(self.s.duration);
         let oldest_in_flight = self.clients.oldest_age(end);
@@ -535,6 +556,7 @@ impl<'s> Sim<'s> {
                 .map_or(0, |b| b.open_time(end)),
             standby_instance_ns,
             idle_standby_ns,
+            stopped_standby_ns,
         }
     }
 
@@ -544,6 +566,8 @@ impl<'s> Sim<'s> {
     }
 }
 
+#[cfg(test)]
+mod apptier_tests;
 #[cfg(test)]
 mod asg_tests;
 #[cfg(test)]

@@ -330,8 +330,12 @@ impl Sketch {
 
         let mut tiers = Vec::new();
         let lb = &s.load_balancer;
+        let checks = match &lb.health_check {
+            Some(hc) => format!("checks every {}", fd(hc.interval)),
+            None => "no health checks: dead targets keep their share".to_string(),
+        };
         let mut note = format!(
-            "{}, cross-zone {}; DNS TTL {}; checks every {}",
+            "{}, cross-zone {}; DNS TTL {}; {checks}",
             algorithm_name(lb.algorithm),
             if lb.cross_zone {
                 "on: every node reaches every AZ"
@@ -339,7 +343,6 @@ impl Sketch {
                 "off: each node reaches its own AZ"
             },
             fd(lb.dns_ttl),
-            fd(lb.health_check.interval),
         );
         if let Some(m) = lb.max_outstanding {
             let _ = write!(note, "; sheds over {m} in flight per target");

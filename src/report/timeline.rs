@@ -124,7 +124,8 @@ fn store_kind(store: &str) -> &'static str {
 }
 
 fn from_event(s: &Scenario, sum: &Summary, at: SimTime, e: &TraceEvent) -> Option<Entry> {
-    let hc = &s.load_balancer.health_check;
+    let hc = s.load_balancer.health_check.as_ref();
+    let standby = s.load_balancer.standby_mode.name();
     let fault_name = |i: usize| {
         sum.faults.get(i).map_or(format!("fault #{i}"), |f| {
             format!("fault #{i} ({} on {})", f.kind, f.target)
@@ -162,7 +163,7 @@ fn from_event(s: &Scenario, sum: &Summary, at: SimTime, e: &TraceEvent) -> Optio
             "check failed".into(),
             &format!(
                 "a health check of {{}} fails ({threshold} in a row mark a target unhealthy, every {})",
-                human_secs(as_secs_f64(hc.interval))
+                human_secs(as_secs_f64(hc?.interval))
             ),
         ),
         TraceEvent::TargetHealth { instance, health } => match *health {
@@ -178,10 +179,13 @@ fn from_event(s: &Scenario, sum: &Summary, at: SimTime, e: &TraceEvent) -> Optio
                 "health",
                 instance,
                 "healthy".into(),
-                &format!(
-                    "the load balancer marks {{}} healthy after {} passing checks: they get traffic",
-                    hc.healthy_threshold
-                ),
+                &match hc {
+                    Some(hc) => format!(
+                        "the load balancer marks {{}} healthy after {} passing checks: they get traffic",
+                        hc.healthy_threshold
+                    ),
+                    None => "{} join the load balancer's targets and get traffic at once (no health checks)".to_string(),
+                },
             ),
             _ => return None,
         },
@@ -200,7 +204,7 @@ fn from_event(s: &Scenario, sum: &Summary, at: SimTime, e: &TraceEvent) -> Optio
             at,
             "standby",
             format!(
-                "no load balancer node has a healthy target in an active AZ: traffic fails over to the warm standby in {}",
+                "no load balancer node has a healthy target in an active AZ: traffic fails over to the {standby} standby in {}",
                 az_list(azs)
             ),
         ),
@@ -208,8 +212,26 @@ fn from_event(s: &Scenario, sum: &Summary, at: SimTime, e: &TraceEvent) -> Optio
             at,
             "standby",
             format!(
-                "the load balancer stops routing to the warm standby in {}: it is idle again",
+                "the load balancer stops routing to the {standby} standby in {}: it is idle again",
                 az_list(azs)
+            ),
+        ),
+        TraceEvent::ColdStandbyTriggered { azs, start_delay_s } => Entry::new(
+            at,
+            "standby",
+            format!(
+                "cold standby: failover triggered (no load balancer node has a healthy target in an active AZ); the automation starts {} in {}",
+                az_list(azs),
+                human_secs(*start_delay_s)
+            ),
+        ),
+        TraceEvent::ColdStandbyStarting { instances } => Entry::new(
+            at,
+            "standby",
+            format!(
+                "cold standby: starting {} (failover triggered); they boot, then need {} passing health checks before they get traffic",
+                instances.join(", "),
+                hc.map_or(0, |h| h.healthy_threshold)
             ),
         ),
         TraceEvent::DbNode { node, role, up } => Entry::new(
@@ -302,6 +324,9 @@ pub fn entries(s: &Scenario, sum: &Summary, out: &RunOutput) -> Vec<Entry> {
         .iter()
         .filter_map(|(at, e)| from_event(s, sum, *at, e))
         .collect();
+    if s.load_balancer.health_check.is_none() {
+        list.extend(no_checks_entry(sum));
+    }
     let threshold = format!("{}%", s.metrics.threshold * 100.0);
     let window = human_secs(as_secs_f64(s.metrics.window));
     for (i, f) in sum.faults.iter().enumerate() {
@@ -402,6 +427,31 @@ pub fn entries(s: &Scenario, sum: &Summary, out: &RunOutput) -> Vec<Entry> {
     // At one instant the fault comes first: it is the cause.
     list.sort_by_key(|e| (e.at, e.kind != "fault"));
     merge(list)
+}
+
+/// Once, at the first fault that hits app instances: without health checks
+/// the load balancer never takes them out of service.
+fn no_checks_entry(sum: &Summary) -> Option<Entry> {
+    let f = sum.faults.iter().find(|f| {
+        f.started
+            && matches!(
+                f.kind,
+                "instance_crash" | "instance_hang" | "az_outage" | "latency"
+            )
+    })?;
+    let effect = match f.kind {
+        "instance_crash" => "its connections are refused and clients may retry",
+        "latency" => "its answers are slower",
+        _ => "its attempts time out",
+    };
+    Some(Entry::new(
+        at_secs(f.start_s),
+        "health",
+        format!(
+            "no health checks: the load balancer keeps routing to {} ({effect})",
+            f.target
+        ),
+    ))
 }
 
 /// Merges same-time lines with the same key into one.
