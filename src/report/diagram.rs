@@ -1701,6 +1701,20 @@ mod tests {
     }
 
     #[test]
+    fn a_load_balancer_without_checks_claims_none() {
+        let with = ascii(&scenario("azs: [a, b]"));
+        assert!(with.contains("checks every 30s"), "{with}");
+        let without = ascii(&scenario(
+            "azs: [a, b]\nload_balancer: {health_check: none}",
+        ));
+        assert!(!without.contains("checks every"), "{without}");
+        assert!(
+            without.contains("no health checks: dead targets keep their share"),
+            "{without}"
+        );
+    }
+
+    #[test]
     fn many_instances_per_az_collapse() {
         let s = scenario(
             "azs: [a, b, c]\napp: {instances_per_az: 40}\n\
