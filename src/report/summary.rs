@@ -415,8 +415,8 @@ impl Summary {
                     // A stopped cold standby is not paid for.
                     || {
                         hours(
-                            s.instance_count() as u128 * u128::from(s.duration)
-                                - out.stopped_standby_ns,
+                            (s.instance_count() as u128 * u128::from(s.duration))
+                                .saturating_sub(out.stopped_standby_ns),
                         )
                     },
                     |a| a.instance_hours,
