@@ -79,7 +79,7 @@ fn traffic_surge_scales_out_after_the_documented_delays() {
         let launches = times(&r, "asg_launch");
         assert!(launches.iter().take(6).all(|&t| t == scaled));
         let boot = as_secs_f64(a.boot_time);
-        let hc = &r.s.load_balancer.health_check;
+        let hc = r.s.load_balancer.health_check.as_ref().unwrap();
         let (i, h) = (as_secs_f64(hc.interval), f64::from(hc.healthy_threshold));
         let t_out = as_secs_f64(hc.timeout);
         // The launched instances' first "up" and "healthy" in the trace.

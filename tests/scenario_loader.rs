@@ -7,7 +7,7 @@ use failover_sim::scenario::{
     Algorithm, App, Arrival, Backoff, Cache, CircuitBreaker, Database, DbMode, Dns, Endpoint,
     Fault, FaultKind, HealthCheck, Jitter, KvStore, LatencyTarget, LoadBalancer, MetricsConfig,
     Network, RandomFailures, RatePattern, RateStep, Reads, Region, Replication, RetryBudget,
-    Scenario, ScenarioError, ServiceTime, Sessions, Workload, load_file, load_str,
+    Scenario, ScenarioError, ServiceTime, Sessions, StandbyMode, Workload, load_file, load_str,
 };
 
 const MS: u64 = 1_000_000;
@@ -116,13 +116,14 @@ fn full_file_maps_to_typed_values() {
             algorithm: Algorithm::LeastOutstanding,
             cross_zone: false,
             standby_azs: vec![],
+            standby_mode: StandbyMode::Warm,
             fail_open: false,
-            health_check: HealthCheck {
+            health_check: Some(HealthCheck {
                 interval: 10 * S,
                 timeout: 5 * S,
                 healthy_threshold: 3,
                 unhealthy_threshold: 4,
-            },
+            }),
             deregistration_delay: 30 * S,
             dns_ttl: 5 * S,
             max_outstanding: None,
@@ -225,13 +226,14 @@ fn a_file_with_only_a_name_gets_the_documented_defaults() {
     assert!(lb.fail_open);
     assert_eq!(
         lb.health_check,
-        HealthCheck {
+        Some(HealthCheck {
             interval: 30 * S,
             timeout: 5 * S,
             healthy_threshold: 5,
             unhealthy_threshold: 2
-        }
+        })
     );
+    assert_eq!(lb.standby_mode, StandbyMode::Warm);
     assert_eq!(lb.deregistration_delay, 300 * S);
     assert_eq!(lb.dns_ttl, 60 * S);
     assert_eq!(
@@ -776,7 +778,7 @@ fn overrides_change_values_and_create_missing_mappings() {
     assert_eq!((s.workload.rate, s.seed), (500.0, 7));
     assert_eq!(s.faults[0].at, 3 * MIN);
     assert_eq!(s.faults[1].kind, FaultKind::InstanceCrash { instance: 0 });
-    assert_eq!(s.load_balancer.health_check.interval, 20 * S);
+    assert_eq!(s.load_balancer.health_check.unwrap().interval, 20 * S);
     assert_eq!(s.description, "Note: values with colons stay text");
 
     let s = load_with(
@@ -2812,4 +2814,129 @@ fn region_latency_names_known_regions() {
     assert_at(&e, 5, 25, "region_latency.west", "fast");
     let e = fails("azs: [a, b]\nregion_latency: { a: 35ms }\n");
     assert_at(&e, 2, 1, "region_latency", "add a `regions:` block");
+}
+
+#[test]
+fn health_check_none_turns_the_checks_off_in_the_file_and_with_set() {
+    let s = load("load_balancer:\n  health_check: none\n").unwrap();
+    assert_eq!(s.load_balancer.health_check, None);
+    let s = load_with(
+        "load_balancer:\n  health_check: { interval: 10s }\n",
+        &["load_balancer.health_check=none"],
+    )
+    .unwrap();
+    assert_eq!(s.load_balancer.health_check, None);
+    // The mapping form is unchanged.
+    let s = load("load_balancer:\n  health_check: { interval: 10s }\n").unwrap();
+    assert_eq!(s.load_balancer.health_check.unwrap().interval, 10 * S);
+}
+
+#[test]
+fn health_check_none_is_checked_at_its_line() {
+    let e = fails("load_balancer:\n  health_check: off\n");
+    assert_at(
+        &e,
+        2,
+        17,
+        "load_balancer.health_check",
+        "expected `none` or a mapping of health_check keys",
+    );
+    // An ELB-checked group would have no verdict to read.
+    let e = fails(
+        "load_balancer:\n  health_check: none\nautoscaling:\n  min: 6\n  health_check: elb\n",
+    );
+    assert_at(
+        &e,
+        5,
+        17,
+        "autoscaling.health_check",
+        "`elb` needs the load balancer's health checks",
+    );
+    assert!(
+        load("load_balancer: { health_check: none }\nautoscaling: { health_check: ec2 }\n").is_ok()
+    );
+    // Nothing would ever fail over to a standby.
+    let e = fails("azs: [a, b]\nload_balancer:\n  standby_azs: [b]\n  health_check: none\n");
+    assert_at(
+        &e,
+        4,
+        17,
+        "load_balancer.health_check",
+        "`none` cannot go with `load_balancer.standby_azs`",
+    );
+}
+
+#[test]
+fn standby_mode_defaults_to_warm_and_cold_takes_a_start_delay() {
+    let s = load("azs: [a, b]\nload_balancer: { standby_azs: [b] }\n").unwrap();
+    assert_eq!(s.load_balancer.standby_mode, StandbyMode::Warm);
+    let s = load("azs: [a, b]\nload_balancer: { standby_azs: [b], standby_mode: cold }\n").unwrap();
+    assert_eq!(
+        s.load_balancer.standby_mode,
+        StandbyMode::Cold {
+            start_delay: 60 * S
+        }
+    );
+    let s = load_with(
+        "azs: [a, b]\nload_balancer: { standby_azs: [b] }\n",
+        &[
+            "load_balancer.standby_mode=cold",
+            "load_balancer.standby_start_delay=2m",
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        s.load_balancer.standby_mode,
+        StandbyMode::Cold {
+            start_delay: 2 * MIN
+        }
+    );
+}
+
+#[test]
+fn standby_mode_and_start_delay_are_checked_at_their_line() {
+    let e = fails("azs: [a, b]\nload_balancer:\n  standby_azs: [b]\n  standby_mode: hot\n");
+    assert_at(
+        &e,
+        4,
+        17,
+        "load_balancer.standby_mode",
+        "expected one of `warm`, `cold`",
+    );
+    let e = fails("azs: [a, b]\nload_balancer:\n  standby_mode: cold\n");
+    assert_at(
+        &e,
+        3,
+        17,
+        "load_balancer.standby_mode",
+        "applies only with standby AZs",
+    );
+    let e = fails("azs: [a, b]\nload_balancer:\n  standby_azs: [b]\n  standby_start_delay: 30s\n");
+    assert_at(
+        &e,
+        4,
+        24,
+        "load_balancer.standby_start_delay",
+        "applies only to a cold standby",
+    );
+    let e = fails(
+        "azs: [a, b]\nload_balancer:\n  standby_azs: [b]\n  standby_mode: cold\n  standby_start_delay: soon\n",
+    );
+    assert_at(
+        &e,
+        5,
+        24,
+        "load_balancer.standby_start_delay",
+        "expected a duration",
+    );
+    let e = fails(
+        "azs: [a, b]\nload_balancer:\n  standby_azs: [b]\n  standby_mode: cold\nautoscaling:\n  min: 4\n",
+    );
+    assert_at(
+        &e,
+        4,
+        17,
+        "load_balancer.standby_mode",
+        "a cold standby with an Auto Scaling Group is not modelled",
+    );
 }

@@ -62,7 +62,7 @@ fn az_outage_failover_latency_follows_the_health_check_settings() {
             &[format!("seed={seed}"), "duration=15m".into()],
         )
         .unwrap();
-        let hc = &s.load_balancer.health_check;
+        let hc = s.load_balancer.health_check.as_ref().unwrap();
         let secs = |t: u64| t as f64 / 1e9;
         let (i, t, k) = (
             secs(hc.interval),

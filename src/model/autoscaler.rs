@@ -363,11 +363,12 @@ impl Sim<'_> {
         let Some((k, launch)) = self.asg.as_ref().and_then(|a| a.rebalance) else {
             return;
         };
-        let hc = &self.s.load_balancer.health_check;
-        let checks = hc
-            .interval
-            .saturating_mul(SimTime::from(hc.healthy_threshold))
-            .saturating_add(hc.timeout);
+        // Without health checks a registered instance serves at once.
+        let checks = self.s.load_balancer.health_check.as_ref().map_or(0, |hc| {
+            hc.interval
+                .saturating_mul(SimTime::from(hc.healthy_threshold))
+                .saturating_add(hc.timeout)
+        });
         let i = &self.instances[k as usize];
         let deadline = i
             .launched_at

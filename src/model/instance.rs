@@ -105,6 +105,8 @@ pub(crate) struct Instance {
     pub hung: u16,
     /// Down from the random failure process.
     pub random_down: bool,
+    /// A cold standby not started yet: stopped, as if without power.
+    pub stopped: bool,
     booting: bool,
     pub status: Status,
     /// Bumped whenever scheduled completions become void.
@@ -133,6 +135,7 @@ impl Instance {
             crashed: 0,
             hung: 0,
             random_down: false,
+            stopped: false,
             booting: false,
             status: Status::Up,
             epoch,
@@ -158,7 +161,7 @@ impl Instance {
     }
 
     fn derived_status(&self) -> Status {
-        if self.off > 0 {
+        if self.off > 0 || self.stopped {
             Status::Off
         } else if self.crashed > 0 || self.random_down {
             Status::Crashed
@@ -448,6 +451,7 @@ impl Sim<'_> {
                     }
                 }
                 self.fill_workers(inst);
+                self.cold_standby_running(inst);
                 self.faults_notice_healthy(inst);
             }
         }

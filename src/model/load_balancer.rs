@@ -8,6 +8,17 @@
 //! like Route 53 failover routing in front of a warm standby. The LB also
 //! keeps the standby's cost: its registered instances integrated over time,
 //! and the part of that when no node routed to them (paid for and idle).
+//!
+//! A cold standby (`standby_mode: cold`) waits stopped: its targets are not
+//! registered and cost nothing. The first time a node that is up has no
+//! healthy target in an active AZ (when a warm standby would take traffic)
+//! the failover is triggered; `standby_start_delay` later the automation
+//! starts the instances, which boot, are registered once running, and take
+//! traffic after `healthy_threshold` passing checks. They stay running:
+//! failback is manual.
+//!
+//! Without health checks (`health_check: none`) every registered target is
+//! in service from its registration on, whatever its state.
 
 use rand::Rng;
 
@@ -16,7 +27,7 @@ use super::topology::Topology;
 use super::{Event, Sim, trace::TraceEvent};
 use crate::engine::{SimTime, Stream, stream};
 use crate::metrics::DropReason;
-use crate::scenario::{Algorithm, Scenario};
+use crate::scenario::{Algorithm, Scenario, StandbyMode};
 
 /// The LB's verdict on a target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +107,26 @@ struct StandbyAccount {
     idle_area: u128,
 }
 
+/// Where a cold standby is in its one-way start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ColdPhase {
+    /// Stopped: unregistered, unpaid.
+    Stopped,
+    /// A node lost its last active healthy target; the start call comes
+    /// after the start delay.
+    Triggered,
+    /// Started at `at`: paid from then on, registered as each is running.
+    Started { at: SimTime },
+}
+
+/// A cold standby's state: its instances (slots) and its phase.
+#[derive(Debug, Clone)]
+pub(crate) struct Cold {
+    pub start_delay: SimTime,
+    pub phase: ColdPhase,
+    pub slots: Vec<u32>,
+}
+
 /// Load balancer state.
 pub(crate) struct LoadBalancer {
     nodes: Vec<Node>,
@@ -105,6 +136,8 @@ pub(crate) struct LoadBalancer {
     standby: Vec<bool>,
     /// Some AZ is a standby (else every standby step is skipped).
     has_standby: bool,
+    /// A cold standby, if `standby_mode: cold`.
+    pub cold: Option<Cold>,
     account: StandbyAccount,
     /// Attempts routed to a target since the group last read it.
     pub routed: u64,
@@ -126,12 +159,17 @@ pub(crate) struct LoadBalancer {
 
 impl LoadBalancer {
     pub(crate) fn new(s: &Scenario, topo: &Topology) -> LoadBalancer {
-        let targets = s
+        let cold_az = |az: usize| {
+            matches!(s.load_balancer.standby_mode, StandbyMode::Cold { .. })
+                && s.load_balancer.standby_azs.contains(&az)
+        };
+        let targets: Vec<Target> = s
             .initial_azs()
             .into_iter()
             .map(|az| Target {
                 az,
-                registered: true,
+                // A cold standby's stopped instances are not in the group.
+                registered: !cold_az(az),
                 reg: 0,
                 // The initial fleet starts in service.
                 health: Health::Healthy,
@@ -141,9 +179,11 @@ impl LoadBalancer {
                 health_epoch: 0,
             })
             .collect();
+        let targets_reg: Vec<bool> = targets.iter().map(|t| t.registered).collect();
         let nodes = (0..s.azs.len())
             .map(|az| {
-                let targets = topo.targets_of(az);
+                let mut targets = topo.targets_of(az);
+                targets.retain(|&t| targets_reg[t as usize]);
                 Node {
                     az,
                     down: 0,
@@ -158,12 +198,23 @@ impl LoadBalancer {
         for &az in &s.load_balancer.standby_azs {
             standby[az] = true;
         }
+        let cold = match s.load_balancer.standby_mode {
+            StandbyMode::Warm => None,
+            StandbyMode::Cold { start_delay } => Some(Cold {
+                start_delay,
+                phase: ColdPhase::Stopped,
+                slots: (0..targets.len() as u32)
+                    .filter(|&t| !targets[t as usize].registered)
+                    .collect(),
+            }),
+        };
         let mut lb = LoadBalancer {
             nodes,
             targets,
             cross_zone: s.load_balancer.cross_zone,
             has_standby: standby.contains(&true),
             standby,
+            cold,
             account: StandbyAccount::default(),
             routed: 0,
             phase_rng: stream(s.seed, "lb.health_phase"),
@@ -211,10 +262,17 @@ impl LoadBalancer {
         let standby = &self.standby;
         let targets = &self.targets;
         let is_standby = |t: u32| standby[targets[t as usize].az];
-        self.account.registered = targets
-            .iter()
-            .filter(|t| t.registered && standby[t.az])
-            .count() as u64;
+        self.account.registered = match &self.cold {
+            // Paid from the start call on, booting included; nothing before.
+            Some(c) => match c.phase {
+                ColdPhase::Started { .. } => c.slots.len() as u64,
+                ColdPhase::Stopped | ColdPhase::Triggered => 0,
+            },
+            None => targets
+                .iter()
+                .filter(|t| t.registered && standby[t.az])
+                .count() as u64,
+        };
         // A node's healthy set is all active or all standby; failing open,
         // it routes to all its targets, standby ones included.
         let in_use = self.nodes.iter().any(|n| {
@@ -227,6 +285,38 @@ impl LoadBalancer {
         let flipped = in_use != self.account.in_use;
         self.account.in_use = in_use;
         flipped.then_some(in_use)
+    }
+
+    /// A stopped cold standby whose failover is due now: a node that is up
+    /// has no healthy target in an active AZ (a warm standby would take
+    /// traffic). Moves it to `Triggered` and returns its start delay.
+    pub(crate) fn cold_trigger(&mut self) -> Option<SimTime> {
+        let cold = self.cold.as_mut()?;
+        if cold.phase != ColdPhase::Stopped {
+            return None;
+        }
+        // Stopped standby targets are in no node's lists: `healthy` holds
+        // only active ones.
+        let due = self
+            .nodes
+            .iter()
+            .any(|n| n.down == 0 && n.healthy.is_empty());
+        due.then(|| {
+            cold.phase = ColdPhase::Triggered;
+            cold.start_delay
+        })
+    }
+
+    /// Instance-ns the cold standby's instances spent stopped up to `end`
+    /// (0 without a cold standby).
+    pub(crate) fn stopped_standby_ns(&self, end: SimTime) -> u128 {
+        self.cold.as_ref().map_or(0, |c| {
+            let until = match c.phase {
+                ColdPhase::Started { at } => at.min(end),
+                ColdPhase::Stopped | ColdPhase::Triggered => end,
+            };
+            c.slots.len() as u128 * u128::from(until)
+        })
     }
 
     /// Some node that is up routes to the standby.
@@ -314,6 +404,13 @@ impl LoadBalancer {
             node.targets.retain(|&x| x != target);
         }
         self.rebuild_healthy();
+    }
+
+    /// Whether `target` is in the target group.
+    pub(crate) fn registered(&self, target: u32) -> bool {
+        self.targets
+            .get(target as usize)
+            .is_some_and(|t| t.registered)
     }
 
     /// The current registration generation of `target`.
@@ -555,12 +652,18 @@ impl LoadBalancer {
 
 impl Sim<'_> {
     pub(super) fn start_health_checks(&mut self) {
-        let interval = self.s.load_balancer.health_check.interval;
+        let Some(hc) = &self.s.load_balancer.health_check else {
+            return; // No checks: every target stays in service.
+        };
+        let interval = hc.interval;
         for target in 0..self.instances.len() as u32 {
             // Checks of different targets are not synchronised.
             let first = self.lb.first_check(interval);
-            self.sched
-                .after(first, Event::HealthCheck { target, reg: 0 });
+            // A stopped cold standby is checked once it runs.
+            if self.lb.registered(target) {
+                self.sched
+                    .after(first, Event::HealthCheck { target, reg: 0 });
+            }
         }
     }
 
@@ -577,6 +680,69 @@ impl Sim<'_> {
         if let Some(in_use) = self.lb.refresh_standby() {
             self.trace_standby(in_use);
         }
+        if let Some(delay) = self.lb.cold_trigger() {
+            let now = self.now();
+            self.sched.after(delay, Event::ColdStandbyStart);
+            let s = self.s;
+            self.trace.emit(now, || TraceEvent::ColdStandbyTriggered {
+                azs: s
+                    .load_balancer
+                    .standby_azs
+                    .iter()
+                    .map(|&az| s.azs[az].clone())
+                    .collect(),
+                start_delay_s: crate::engine::as_secs_f64(delay),
+            });
+        }
+    }
+
+    /// The automation starts the cold standby's instances: each boots
+    /// (`app.boot_time`) and is registered once it runs.
+    pub(super) fn on_cold_standby_start(&mut self) {
+        let now = self.now();
+        if self.lb.cold.as_ref().map(|c| c.phase) != Some(ColdPhase::Triggered) {
+            return;
+        }
+        self.standby_account();
+        let cold = self.lb.cold.as_mut().expect("checked above");
+        cold.phase = ColdPhase::Started { at: now };
+        let slots = cold.slots.clone();
+        self.standby_refresh();
+        self.trace.emit(now, || TraceEvent::ColdStandbyStarting {
+            instances: slots
+                .iter()
+                .map(|&k| self.names[k as usize].clone())
+                .collect(),
+        });
+        for k in slots {
+            self.instances[k as usize].stopped = false;
+            self.refresh_instance(k);
+        }
+    }
+
+    /// `inst` runs: if it is a started cold standby not yet in the target
+    /// group, it is registered, and checked from one interval later (ALB
+    /// checks a new target at its next interval).
+    pub(super) fn cold_standby_running(&mut self, inst: u32) {
+        let started = self.lb.cold.as_ref().is_some_and(|c| {
+            matches!(c.phase, ColdPhase::Started { .. }) && c.slots.contains(&inst)
+        });
+        if !started || self.lb.registered(inst) {
+            return;
+        }
+        let interval = self
+            .s
+            .load_balancer
+            .health_check
+            .as_ref()
+            .expect("a standby has health checks (validated)")
+            .interval;
+        let az = self.instances[inst as usize].az;
+        self.standby_account();
+        let reg = self.lb.register(inst, az);
+        self.standby_refresh();
+        self.sched
+            .after(interval, Event::HealthCheck { target: inst, reg });
     }
 
     pub(super) fn trace_standby(&mut self, in_use: bool) {
@@ -604,9 +770,12 @@ impl Sim<'_> {
         self.standby_account();
         let reg = self.lb.register(target, az);
         self.standby_refresh();
-        let first = self
-            .lb
-            .first_check(self.s.load_balancer.health_check.interval);
+        let Some(hc) = &self.s.load_balancer.health_check else {
+            // No checks: in service at once, booting or not.
+            self.set_health(target, Health::Healthy);
+            return;
+        };
+        let first = self.lb.first_check(hc.interval);
         self.sched.after(first, Event::HealthCheck { target, reg });
     }
 
@@ -630,7 +799,9 @@ impl Sim<'_> {
         if self.lb.reg_of(target) != reg {
             return; // Deregistered: its checks stop.
         }
-        let hc = &self.s.load_balancer.health_check;
+        let Some(hc) = &self.s.load_balancer.health_check else {
+            return;
+        };
         self.sched
             .after(hc.interval, Event::HealthCheck { target, reg });
         let i = &self.instances[target as usize];
@@ -655,7 +826,9 @@ impl Sim<'_> {
         if self.lb.reg_of(target) != reg {
             return;
         }
-        let hc = &self.s.load_balancer.health_check;
+        let Some(hc) = &self.s.load_balancer.health_check else {
+            return;
+        };
         let t = &mut self.lb.targets[target as usize];
         let new = if ok {
             t.ok_run += 1;

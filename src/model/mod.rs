@@ -187,6 +187,8 @@ pub(crate) enum Event {
     DnsSettled {
         epoch: u32,
     },
+    /// The automation starts a cold standby's instances.
+    ColdStandbyStart,
     End,
 }
 
@@ -225,6 +227,7 @@ impl Traced for Event {
             Event::DbWriterDetect { .. } => 29,
             Event::Route53Check => 30,
             Event::DnsSettled { .. } => 31,
+            Event::ColdStandbyStart => 32,
         }
     }
 
@@ -234,7 +237,8 @@ impl Traced for Event {
             | Event::End
             | Event::AsgTick
             | Event::StatusCheck
-            | Event::Route53Check => 0,
+            | Event::Route53Check
+            | Event::ColdStandbyStart => 0,
             Event::DnsSettled { epoch } => epoch,
             Event::AtInstance { inst, .. }
             | Event::ServiceDone { inst, .. }
@@ -313,6 +317,9 @@ pub struct RunOutput {
     pub idle_standby_ns: u128,
     /// Route 53's answer changes (empty without `dns:`).
     pub dns_changes: Vec<DnsChange>,
+    /// Instance-ns a cold standby's instances spent stopped (unpaid; 0
+    /// without a cold standby).
+    pub stopped_standby_ns: u128,
 }
 
 /// The whole simulated system.
@@ -398,7 +405,7 @@ impl<'s> Sim<'s> {
             timeout: sched.add_lane(),
             backoff: sched.add_lane(),
         };
-        let instances: Vec<Instance> = s
+        let mut instances: Vec<Instance> = s
             .initial_azs()
             .into_iter()
             .enumerate()
@@ -406,6 +413,14 @@ impl<'s> Sim<'s> {
             .collect();
         let names: Vec<String> = (0..instances.len()).map(|id| s.instance_name(id)).collect();
         let lb = LoadBalancer::new(s, topology);
+        if let Some(cold) = &lb.cold {
+            for &k in &cold.slots {
+                let i = &mut instances[k as usize];
+                i.stopped = true;
+                i.status = instance::Status::Off;
+            }
+        }
+        let running = instances.iter().filter(|i| i.status.runs()).count() as u32;
         let mut metrics = Recorder::new(
             MetricsSetup {
                 warmup: s.warmup,
@@ -425,7 +440,7 @@ impl<'s> Sim<'s> {
             .map(|name| stream(s.seed, &format!("instance.{name}.failures")))
             .collect();
         let mut metrics = metrics;
-        metrics.running_workers(0, instances.len() as u64 * u64::from(s.app.workers));
+        metrics.running_workers(0, u64::from(running) * u64::from(s.app.workers));
         Sim {
             s,
             sched,
@@ -435,7 +450,7 @@ impl<'s> Sim<'s> {
             lb,
             route53: s.dns.as_ref().map(|d| Route53::new(s, d)),
             region_latency: s.client_latency_of_az(),
-            running: instances.len() as u32,
+            running,
             asg: s.autoscaling.as_ref().map(|a| Asg::new(s, a)),
             instances,
             names,
@@ -471,6 +486,7 @@ impl<'s> Sim<'s> {
             // No active AZ starts with a healthy target.
             self.trace_standby(true);
         }
+        self.standby_refresh();
     }
 
     /// Processes events up to and including time `limit` (or the end).
@@ -529,6 +545,7 @@ impl<'s> Sim<'s> {
                 Event::Scheduled { action } => self.on_scheduled(action),
                 Event::Route53Check => self.on_route53_check(),
                 Event::DnsSettled { epoch } => self.on_dns_settled(epoch),
+                Event::ColdStandbyStart => self.on_cold_standby_start(),
                 Event::End => return,
             }
         }
@@ -539,6 +556,7 @@ impl<'s> Sim<'s> {
         let autoscaling = self.asg.as_mut().map(|a| a.report(end_now));
         self.lb.account(end_now);
         let (standby_instance_ns, idle_standby_ns) = self.lb.standby_areas();
+        let stopped_standby_ns = self.lb.stopped_standby_ns(end_now);
         let in_flight = self.clients.counted_in_flight();
         let end = self.sched.now().max(self.s.duration);
         let oldest_in_flight = self.clients.oldest_age(end);
@@ -573,6 +591,7 @@ impl<'s> Sim<'s> {
             standby_instance_ns,
             idle_standby_ns,
             dns_changes: self.route53.map(|r| r.changes).unwrap_or_default(),
+            stopped_standby_ns,
         }
     }
 
@@ -582,6 +601,8 @@ impl<'s> Sim<'s> {
     }
 }
 
+#[cfg(test)]
+mod apptier_tests;
 #[cfg(test)]
 mod asg_tests;
 #[cfg(test)]

@@ -10,7 +10,7 @@ use crate::scenario::load_str;
 
 /// AZ a active, AZ b a warm standby, 2 instances each (slots 0-1 in a,
 /// 2-3 in b); fast checks (5 s, thresholds 2/2), 200/s of 10 ms requests.
-const STANDBY: &str = "
+pub(super) const STANDBY: &str = "
 azs: [a, b]
 duration: 5m
 network: { latency: 500us }
@@ -22,21 +22,21 @@ app: { instances_per_az: 2, workers: 4, service_time: { dist: exponential, mean:
 workload: { rate: 200/s, timeout: 1s, retries: 0 }
 ";
 
-const DURATION: SimTime = 300 * NANOS_PER_SEC;
+pub(super) const DURATION: SimTime = 300 * NANOS_PER_SEC;
 const SAMPLE: SimTime = NANOS_PER_SEC / 10;
 
 /// A run sampled every 100 ms: each instance's busy worker-ns so far, which
 /// grows only while the instance serves requests.
-struct Sampled {
-    s: Scenario,
-    out: RunOutput,
-    sum: Summary,
+pub(super) struct Sampled {
+    pub(super) s: Scenario,
+    pub(super) out: RunOutput,
+    pub(super) sum: Summary,
     samples: Vec<(SimTime, Vec<u128>)>,
 }
 
 impl Sampled {
     /// Busy worker-ns of `slots` summed, at the last sample at or before `t`.
-    fn busy_at(&self, t: SimTime, slots: &[usize]) -> u128 {
+    pub(super) fn busy_at(&self, t: SimTime, slots: &[usize]) -> u128 {
         let (_, busy) = self
             .samples
             .iter()
@@ -47,7 +47,7 @@ impl Sampled {
     }
 
     /// Times of the trace events `pick` selects.
-    fn times(&self, pick: impl Fn(&TraceEvent) -> bool) -> Vec<SimTime> {
+    pub(super) fn times(&self, pick: impl Fn(&TraceEvent) -> bool) -> Vec<SimTime> {
         self.out
             .events
             .iter()
@@ -57,7 +57,7 @@ impl Sampled {
     }
 }
 
-fn run_sampled(yaml: &str) -> Sampled {
+pub(super) fn run_sampled(yaml: &str) -> Sampled {
     let s = load_str(yaml, "t.yaml", "t", &[]).unwrap_or_else(|e| panic!("{e}"));
     let topo = Topology::build(&s);
     let mut sim = Sim::new(&s, &topo, Box::new(NullSink), None);

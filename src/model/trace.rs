@@ -50,6 +50,16 @@ pub enum TraceEvent {
     StandbyIdle {
         azs: Vec<String>,
     },
+    /// A node that is up has no healthy target in an active AZ: the cold
+    /// standby in `azs` will be started `start_delay_s` from now.
+    ColdStandbyTriggered {
+        azs: Vec<String>,
+        start_delay_s: f64,
+    },
+    /// The cold standby's stopped `instances` are started (they boot).
+    ColdStandbyStarting {
+        instances: Vec<String>,
+    },
     /// A database node went down or came back (node 0 started as primary).
     DbNode {
         node: usize,

@@ -365,8 +365,12 @@ impl Sketch {
 
         let mut tiers = Vec::new();
         let lb = &s.load_balancer;
+        let checks = match &lb.health_check {
+            Some(hc) => format!("checks every {}", fd(hc.interval)),
+            None => "no health checks: dead targets keep their share".to_string(),
+        };
         let mut note = format!(
-            "{}, cross-zone {}; DNS TTL {}; checks every {}",
+            "{}, cross-zone {}; DNS TTL {}; {checks}",
             algorithm_name(lb.algorithm),
             if lb.cross_zone && !s.regions.is_empty() {
                 "on: every node reaches every AZ of its region"
@@ -376,7 +380,6 @@ impl Sketch {
                 "off: each node reaches its own AZ"
             },
             fd(lb.dns_ttl),
-            fd(lb.health_check.interval),
         );
         if let Some(m) = lb.max_outstanding {
             let _ = write!(note, "; sheds over {m} in flight per target");
@@ -1842,6 +1845,20 @@ mod tests {
         let dns = ascii(&scenario("database: {mode: aurora, read_replicas: 2}"));
         assert!(dns.contains("endpoint dns (TTL 5s)"), "{dns}");
         assert_eq!(dns.matches("aurora replica").count(), 2, "{dns}");
+    }
+
+    #[test]
+    fn a_load_balancer_without_checks_claims_none() {
+        let with = ascii(&scenario("azs: [a, b]"));
+        assert!(with.contains("checks every 30s"), "{with}");
+        let without = ascii(&scenario(
+            "azs: [a, b]\nload_balancer: {health_check: none}",
+        ));
+        assert!(!without.contains("checks every"), "{without}");
+        assert!(
+            without.contains("no health checks: dead targets keep their share"),
+            "{without}"
+        );
     }
 
     #[test]

@@ -488,7 +488,13 @@ impl Summary {
             autoscaling: out.autoscaling.clone(),
             cost: CostSummary {
                 instance_hours: out.autoscaling.as_ref().map_or_else(
-                    || hours(s.instance_count() as u128 * u128::from(s.duration)),
+                    // A stopped cold standby is not paid for.
+                    || {
+                        hours(
+                            (s.instance_count() as u128 * u128::from(s.duration))
+                                .saturating_sub(out.stopped_standby_ns),
+                        )
+                    },
                     |a| a.instance_hours,
                 ),
                 standby_instance_hours: hours(out.standby_instance_ns),

@@ -228,7 +228,12 @@ fn from_event(
     e: &TraceEvent,
     lang: Lang,
 ) -> Option<Entry> {
-    let hc = &s.load_balancer.health_check;
+    let hc = s.load_balancer.health_check.as_ref();
+    let standby = match (lang, s.load_balancer.standby_mode.name()) {
+        (Lang::Ko, "cold") => "콜드",
+        (Lang::Ko, _) => "웜",
+        (_, name) => name,
+    };
     let fault_name = |i: usize| {
         sum.faults
             .get(i)
@@ -285,7 +290,7 @@ fn from_event(
             instance,
             threshold,
         } => {
-            let every = human_secs(as_secs_f64(hc.interval));
+            let every = human_secs(as_secs_f64(hc?.interval));
             Entry::grouped(
                 at,
                 "health",
@@ -312,23 +317,24 @@ fn from_event(
                     "로드 밸런서가 {}의 상태를 비정상으로 표시하고 라우팅을 중단함",
                 ),
             ),
-            "healthy" => {
-                let n = hc.healthy_threshold;
-                Entry::grouped(
-                    at,
-                    "health",
-                    instance,
-                    "healthy".into(),
-                    &match lang {
-                        Lang::En => format!(
-                            "the load balancer marks {{}} healthy after {n} passing checks: they get traffic"
-                        ),
-                        Lang::Ko => format!(
-                            "로드 밸런서가 {{}}의 상태를 정상으로 표시(헬스 체크 {n}회 연속 통과): 다시 트래픽을 받음"
-                        ),
-                    },
-                )
-            }
+            "healthy" => Entry::grouped(
+                at,
+                "health",
+                instance,
+                "healthy".into(),
+                &match (lang, hc) {
+                    (Lang::En, Some(hc)) => format!(
+                        "the load balancer marks {{}} healthy after {} passing checks: they get traffic",
+                        hc.healthy_threshold
+                    ),
+                    (Lang::Ko, Some(hc)) => format!(
+                        "로드 밸런서가 {{}}의 상태를 정상으로 표시(헬스 체크 {}회 연속 통과): 다시 트래픽을 받음",
+                        hc.healthy_threshold
+                    ),
+                    (Lang::En, None) => "{} join the load balancer's targets and get traffic at once (no health checks)".to_string(),
+                    (Lang::Ko, None) => "{}: 로드 밸런서 대상에 등록되어 바로 트래픽을 받음(헬스 체크 없음)".to_string(),
+                },
+            ),
             _ => return None,
         },
         TraceEvent::Dns { lb_node, in_dns } => Entry::new(
@@ -356,10 +362,10 @@ fn from_event(
                 "standby",
                 match lang {
                     Lang::En => format!(
-                        "no load balancer node has a healthy target in an active AZ: traffic fails over to the warm standby in {azs}"
+                        "no load balancer node has a healthy target in an active AZ: traffic fails over to the {standby} standby in {azs}"
                     ),
                     Lang::Ko => format!(
-                        "활성 가용 영역(AZ)의 어느 로드 밸런서 노드에도 정상 대상이 없음: 트래픽이 {azs}의 웜 스탠바이로 장애 조치(failover)됨"
+                        "활성 가용 영역(AZ)의 어느 로드 밸런서 노드에도 정상 대상이 없음: 트래픽이 {azs}의 {standby} 스탠바이로 장애 조치(failover)됨"
                     ),
                 },
             )
@@ -371,10 +377,42 @@ fn from_event(
                 "standby",
                 match lang {
                     Lang::En => format!(
-                        "the load balancer stops routing to the warm standby in {azs}: it is idle again"
+                        "the load balancer stops routing to the {standby} standby in {azs}: it is idle again"
                     ),
                     Lang::Ko => format!(
-                        "로드 밸런서가 {azs}의 웜 스탠바이로 라우팅을 중단함: 스탠바이는 다시 유휴 상태"
+                        "로드 밸런서가 {azs}의 {standby} 스탠바이로 라우팅을 중단함: 스탠바이는 다시 유휴 상태"
+                    ),
+                },
+            )
+        }
+        TraceEvent::ColdStandbyTriggered { azs, start_delay_s } => {
+            let azs = az_list(azs, lang);
+            let delay = human_secs(*start_delay_s);
+            Entry::new(
+                at,
+                "standby",
+                match lang {
+                    Lang::En => format!(
+                        "cold standby: failover triggered (no load balancer node has a healthy target in an active AZ); the automation starts {azs} in {delay}"
+                    ),
+                    Lang::Ko => format!(
+                        "콜드 스탠바이: 장애 조치(failover) 시작(활성 AZ의 어느 로드 밸런서 노드에도 정상 대상이 없음), 자동화가 {delay} 후 {azs}의 인스턴스를 시작함"
+                    ),
+                },
+            )
+        }
+        TraceEvent::ColdStandbyStarting { instances } => {
+            let names = instances.join(", ");
+            let n = hc.map_or(0, |h| h.healthy_threshold);
+            Entry::new(
+                at,
+                "standby",
+                match lang {
+                    Lang::En => format!(
+                        "cold standby: starting {names} (failover triggered); they boot, then need {n} passing health checks before they get traffic"
+                    ),
+                    Lang::Ko => format!(
+                        "콜드 스탠바이: {names} 시작(장애 조치), 부팅 후 헬스 체크 {n}회 연속 통과해야 트래픽을 받음"
                     ),
                 },
             )
@@ -611,6 +649,9 @@ pub fn entries_in(s: &Scenario, sum: &Summary, out: &RunOutput, lang: Lang) -> V
         .iter()
         .filter_map(|(at, e)| from_event(s, sum, *at, e, lang))
         .collect();
+    if s.load_balancer.health_check.is_none() {
+        list.extend(no_checks_entry(sum, lang));
+    }
     let threshold = format!("{}%", s.metrics.threshold * 100.0);
     let window = human_secs(as_secs_f64(s.metrics.window));
     for (i, f) in sum.faults.iter().enumerate() {
@@ -746,6 +787,37 @@ pub fn entries_in(s: &Scenario, sum: &Summary, out: &RunOutput, lang: Lang) -> V
         e.lang = lang;
     }
     merge(list)
+}
+
+/// Once, at the first fault that hits app instances: without health checks
+/// the load balancer never takes them out of service.
+fn no_checks_entry(sum: &Summary, lang: Lang) -> Option<Entry> {
+    let f = sum.faults.iter().find(|f| {
+        f.started
+            && matches!(
+                f.kind,
+                "instance_crash" | "instance_hang" | "az_outage" | "latency"
+            )
+    })?;
+    let effect = match (lang, f.kind) {
+        (Lang::En, "instance_crash") => "its connections are refused and clients may retry",
+        (Lang::En, "latency") => "its answers are slower",
+        (Lang::En, _) => "its attempts time out",
+        (Lang::Ko, "instance_crash") => "연결이 거부되고 클라이언트는 재시도할 수 있음",
+        (Lang::Ko, "latency") => "응답이 느려짐",
+        (Lang::Ko, _) => "시도가 타임아웃됨",
+    };
+    let target = fault_target(&f.target, lang);
+    Some(Entry::new(
+        at_secs(f.start_s),
+        "health",
+        match lang {
+            Lang::En => {
+                format!("no health checks: the load balancer keeps routing to {target} ({effect})")
+            }
+            Lang::Ko => format!("헬스 체크 없음: 로드 밸런서가 계속 {target}에 라우팅함({effect})"),
+        },
+    ))
 }
 
 /// Merges same-time lines with the same key into one.

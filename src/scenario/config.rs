@@ -206,6 +206,28 @@ pub struct HealthCheck {
     pub unhealthy_threshold: u32,
 }
 
+/// How the standby AZs (`load_balancer.standby_azs`) wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StandbyMode {
+    /// Running, registered and health-checked: takes traffic as soon as the
+    /// active AZs have no healthy target.
+    Warm,
+    /// Stopped (no traffic, no checks, no cost). When a node that is up
+    /// first has no healthy target in an active AZ, automation starts them
+    /// `start_delay` later; they boot, are registered, and take traffic
+    /// after `healthy_threshold` passing checks. They then stay running.
+    Cold { start_delay: SimTime },
+}
+
+impl StandbyMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            StandbyMode::Warm => "warm",
+            StandbyMode::Cold { .. } => "cold",
+        }
+    }
+}
+
 /// Load balancer with one node per AZ.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadBalancer {
@@ -217,9 +239,16 @@ pub struct LoadBalancer {
     /// it has no healthy target in an active AZ (active-passive failover).
     /// Never every AZ, and only with `cross_zone` (validated).
     pub standby_azs: Vec<usize>,
+    /// Whether the standby AZs' instances run (warm) or wait stopped (cold);
+    /// `Warm` when there is no standby.
+    pub standby_mode: StandbyMode,
     /// With no healthy target, route to all registered targets (as ALB does).
     pub fail_open: bool,
-    pub health_check: HealthCheck,
+    /// Active health checks; `None` (`health_check: none`): no checks, every
+    /// registered target stays in service whatever its state (DNS round
+    /// robin, an L4 balancer without checks). Never `None` with standby AZs
+    /// or an ELB-checked group (validated).
+    pub health_check: Option<HealthCheck>,
     /// How long in-flight requests may finish on a target taken out of service.
     pub deregistration_delay: SimTime,
     /// DNS TTL of the LB name: how long clients keep using a removed node.

@@ -43,6 +43,12 @@ pub const CROSS_ZONE: bool = true;
 // ALB User Guide, "Health checks for your target groups": when every target
 // is unhealthy the load balancer fails open and routes to all of them.
 pub const FAIL_OPEN: bool = true;
+// A cold standby is started by automation: a CloudWatch alarm on the
+// target group's healthy hosts plus a StartInstances call. One standard
+// alarm period is 60 s (PutMetricAlarm: periods of 10, 20, 30 s or
+// multiples of 60 s; EC2 detailed monitoring is 1 min), so the start call
+// comes about a minute after the active AZ lost its last healthy target.
+pub const STANDBY_START_DELAY: SimTime = 60 * NANOS_PER_SEC;
 
 pub const INSTANCES_PER_AZ: u32 = 2;
 pub const WORKERS: u32 = 8;

@@ -216,8 +216,10 @@ pub(crate) struct RawLoadBalancer {
     pub algorithm: Leaf,
     pub cross_zone: Leaf,
     pub standby_azs: Option<Vec<Scalar>>,
+    pub standby_mode: Leaf,
+    pub standby_start_delay: Leaf,
     pub fail_open: Leaf,
-    pub health_check: Option<RawHealthCheck>,
+    pub health_check: Option<ScalarOr<RawHealthCheck>>,
     pub deregistration_delay: Leaf,
     pub dns_ttl: Leaf,
     pub max_outstanding: Leaf,
@@ -299,6 +301,11 @@ pub(crate) struct RawCircuitBreaker {
 impl Expecting for RawCircuitBreaker {
     const EXPECTING: &'static str = "`none` or a mapping of circuit_breaker keys \
          (`failure_ratio`, `window`, `min_calls`, `open_for`, `probes`)";
+}
+
+impl Expecting for RawHealthCheck {
+    const EXPECTING: &'static str = "`none` or a mapping of health_check keys \
+         (`interval`, `timeout`, `healthy_threshold`, `unhealthy_threshold`)";
 }
 
 impl Expecting for RawRetryBudget {

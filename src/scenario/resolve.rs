@@ -124,6 +124,9 @@ pub(crate) fn resolve(raw: &RawScenario, default_name: &str) -> Res<Scenario> {
             )
         })
         .transpose()?;
+    if let Some(a) = &autoscaling {
+        check_lb_and_group(&load_balancer, a, &root)?;
+    }
     if raw.autoscaling.is_some() {
         let why = if !regions.is_empty() {
             Some(
@@ -269,7 +272,26 @@ fn resolve_lb(raw: Option<&RawLoadBalancer>, azs: &[String], path: &KeyPath) -> 
         &path.key("standby_azs"),
     )?;
     let fail_open = boolean(&raw.fail_open, &path.key("fail_open"), d::FAIL_OPEN)?;
-    let health_check = resolve_health_check(raw.health_check.as_ref(), &path.key("health_check"))?;
+    let hc_path = path.key("health_check");
+    let health_check = match &raw.health_check {
+        Some(ScalarOr::Scalar(Scalar::Str(s))) if s.trim() == "none" => None,
+        Some(ScalarOr::Scalar(v)) => {
+            return Err(Issue::at(
+                &hc_path,
+                format!("expected {}, got {v}", RawHealthCheck::EXPECTING),
+            ));
+        }
+        Some(ScalarOr::Block(b)) => Some(resolve_health_check(Some(b), &hc_path)?),
+        None => Some(resolve_health_check(None, &hc_path)?),
+    };
+    if health_check.is_none() && !standby_azs.is_empty() {
+        return Err(Issue::at(
+            &hc_path,
+            "`none` cannot go with `load_balancer.standby_azs`: without health checks no \
+             target is ever found unhealthy, so nothing would ever fail over to the standby",
+        ));
+    }
+    let standby_mode = resolve_standby_mode(raw, !standby_azs.is_empty(), path)?;
     let deregistration_delay = duration_or(
         &raw.deregistration_delay,
         &path.key("deregistration_delay"),
@@ -285,11 +307,82 @@ fn resolve_lb(raw: Option<&RawLoadBalancer>, azs: &[String], path: &KeyPath) -> 
         algorithm,
         cross_zone,
         standby_azs,
+        standby_mode,
         fail_open,
         health_check,
         deregistration_delay,
         dns_ttl,
         max_outstanding,
+    })
+}
+
+/// The group reads the load balancer's checks with `health_check: elb`,
+/// and a cold standby's stopped instances are not the group's to manage.
+fn check_lb_and_group(lb: &LoadBalancer, a: &AutoScaling, root: &KeyPath) -> Res<()> {
+    if lb.health_check.is_none() && a.health_check == AsgHealthCheck::Elb {
+        return Err(Issue::at(
+            &root.key("autoscaling").key("health_check"),
+            "`elb` needs the load balancer's health checks, but `load_balancer.health_check` \
+             is `none`: there is no verdict to read; use `ec2` or give the load balancer checks",
+        ));
+    }
+    if matches!(lb.standby_mode, StandbyMode::Cold { .. }) {
+        return Err(Issue::at(
+            &root.key("load_balancer").key("standby_mode"),
+            "a cold standby with an Auto Scaling Group is not modelled (the group would \
+             replace its stopped instances): use `warm`, or remove the `autoscaling` block",
+        ));
+    }
+    Ok(())
+}
+
+/// `load_balancer.standby_mode` and `standby_start_delay`: only with
+/// standby AZs, and the delay only for a cold standby.
+fn resolve_standby_mode(
+    raw: &RawLoadBalancer,
+    has_standby: bool,
+    path: &KeyPath,
+) -> Res<StandbyMode> {
+    let mode_path = path.key("standby_mode");
+    let delay_path = path.key("standby_start_delay");
+    if !has_standby {
+        if raw.standby_mode.is_some() {
+            return Err(Issue::at(
+                &mode_path,
+                "applies only with standby AZs: add `load_balancer.standby_azs`, e.g. [b]",
+            ));
+        }
+        if raw.standby_start_delay.is_some() {
+            return Err(Issue::at(
+                &delay_path,
+                "applies only to a cold standby: add `load_balancer.standby_azs` and \
+                 `standby_mode: cold`",
+            ));
+        }
+        return Ok(StandbyMode::Warm);
+    }
+    let cold = choice(
+        &raw.standby_mode,
+        &mode_path,
+        &[("warm", false), ("cold", true)],
+        false,
+    )?;
+    if !cold {
+        if raw.standby_start_delay.is_some() {
+            return Err(Issue::at(
+                &delay_path,
+                "applies only to a cold standby (`standby_mode: cold`): a warm standby is \
+                 already running",
+            ));
+        }
+        return Ok(StandbyMode::Warm);
+    }
+    Ok(StandbyMode::Cold {
+        start_delay: duration_or(
+            &raw.standby_start_delay,
+            &delay_path,
+            d::STANDBY_START_DELAY,
+        )?,
     })
 }
 
