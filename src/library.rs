@@ -31,12 +31,20 @@ pub const SCENARIOS: &[(&str, &str)] = &[
         include_str!("../scenarios/db-failover-proxy.yaml"),
     ),
     (
+        "failover-vs-load-balancing",
+        include_str!("../scenarios/failover-vs-load-balancing.yaml"),
+    ),
+    (
         "health-check-tuning",
         include_str!("../scenarios/health-check-tuning.yaml"),
     ),
     (
         "instance-failure",
         include_str!("../scenarios/instance-failure.yaml"),
+    ),
+    (
+        "multi-region",
+        include_str!("../scenarios/multi-region.yaml"),
     ),
     ("retry-storm", include_str!("../scenarios/retry-storm.yaml")),
     (
