@@ -24,26 +24,18 @@ fn scenario_files() -> Vec<PathBuf> {
     files
 }
 
-/// `text` with its `description:` block replaced by `with`.
+/// `text` with its `description:` block (one folded text, or a mapping of
+/// languages) replaced by `with`.
 fn replace_description(text: &str, with: &str) -> String {
-    let start = text
-        .find("\ndescription: >-\n")
-        .expect("a folded description")
-        + 1;
-    let body = start + "description: >-\n".len();
-    let end = text[body..]
-        .find(|c: char| c != ' ')
-        .map(|_| {
-            let mut at = body;
-            for line in text[body..].split_inclusive('\n') {
-                if !line.starts_with("  ") {
-                    break;
-                }
-                at += line.len();
-            }
-            at
-        })
-        .unwrap();
+    let start = text.find("\ndescription:").expect("a description") + 1;
+    let body = start + text[start..].find('\n').expect("a description block") + 1;
+    let mut end = body;
+    for line in text[body..].split_inclusive('\n') {
+        if !line.starts_with("  ") {
+            break;
+        }
+        end += line.len();
+    }
     format!("{}{with}\n{}", &text[..start], &text[end..])
 }
 
