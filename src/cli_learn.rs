@@ -683,7 +683,18 @@ pub fn explain(args: ExplainArgs) -> Result<u8, String> {
     let _ = writeln!(o, "{}", paint.bold(lang.pick("The numbers", "수치")));
     o += &numbers(&told, lang);
     let mut code = 0;
-    if !checked.expectations.is_empty() {
+    // As `sim run`: `--set` changes the design the expectations are for.
+    if !checked.expectations.is_empty() && !args.set.is_empty() {
+        let _ = writeln!(o);
+        let _ = writeln!(
+            o,
+            "{}",
+            lang.pick(
+                "Expectations not checked: --set changes the scenario they were written for",
+                "기대값은 확인하지 않음: --set으로 시나리오가 바뀌었습니다",
+            )
+        );
+    } else if !checked.expectations.is_empty() {
         let _ = writeln!(o);
         let _ = writeln!(
             o,

@@ -107,6 +107,7 @@ fn english_words(line: &str, names: &[String]) -> Vec<String> {
 /// What a line may name in English: the scenario's own words.
 fn names(s: &Scenario, sum: &Summary) -> Vec<String> {
     let mut names: Vec<String> = s.azs.clone();
+    names.extend(s.regions.iter().map(|r| r.name.clone()));
     for a in &sum.alarms {
         names.push(a.condition.clone());
         names.push(a.name.clone());
@@ -115,6 +116,8 @@ fn names(s: &Scenario, sum: &Summary) -> Vec<String> {
         names.push(f.kind.to_string());
     }
     names.push("timeline.txt".into());
+    // Product names stay as AWS writes them.
+    names.push("Route 53".into());
     // Longest first, so a name inside another goes with it.
     names.sort_by_key(|n| std::cmp::Reverse(n.len()));
     names

@@ -183,6 +183,9 @@ fn fault_target(target: &str, lang: Lang) -> String {
     if let Some(name) = target.strip_prefix("instance ") {
         return format!("인스턴스 {name}");
     }
+    if let Some(region) = target.strip_prefix("region ") {
+        return format!("리전 {region}");
+    }
     if let Some(node) = target.strip_prefix("database writer ") {
         return format!("데이터베이스 라이터 {node}");
     }
@@ -847,7 +850,14 @@ fn merge(list: Vec<Entry>) -> Vec<Entry> {
 fn singular(text: &str) -> String {
     text.replace("{} lose power", "{} loses power")
         .replace("{} crash", "{} crashes")
-        .replace("{} hang: they accept", "{} hangs: it accepts")
+        .replace(
+            "{} hang: they accept work and never answer",
+            "{} hangs: it accepts work and never answers",
+        )
+        .replace(
+            "{} join the load balancer's targets and get traffic",
+            "{} joins the load balancer's targets and gets traffic",
+        )
         .replace("{} boot", "{} boots")
         .replace("{} are up", "{} is up")
         .replace("{} change status", "{} changes status")
