@@ -154,12 +154,17 @@ pub fn check(args: CheckArgs) -> Result<u8, String> {
     if !args.quiet && std::io::stderr().is_terminal() {
         eprintln!("checking: {} runs of {} file(s)", jobs.len(), files.len());
     }
+    // A run's panic is reported as its failure (FAIL, the message), not
+    // printed by the hook.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
     let rows: Vec<Result<Row, String>> = pool.install(|| {
         jobs.par_iter()
             .with_max_len(1)
             .map(|&(f, d, seed)| measure(&files[f].designs[d].1, seed))
             .collect()
     });
+    std::panic::set_hook(hook);
     let mut held = 0usize;
     let mut failed = 0usize;
     let mut next = 0usize;
@@ -216,11 +221,15 @@ pub fn check(args: CheckArgs) -> Result<u8, String> {
                     (_, None) => {
                         let lo = values.iter().flatten().copied().fold(f64::MAX, f64::min);
                         let hi = values.iter().flatten().copied().fold(f64::MIN, f64::max);
-                        format!(
-                            "{} to {} over {n} seeds",
-                            check::shown(e.metric, Some(lo)),
-                            check::shown(e.metric, Some(hi))
-                        )
+                        if lo == hi {
+                            format!("{} on all {n} seeds", check::shown(e.metric, Some(lo)))
+                        } else {
+                            format!(
+                                "{} to {} over {n} seeds",
+                                check::shown(e.metric, Some(lo)),
+                                check::shown(e.metric, Some(hi))
+                            )
+                        }
                     }
                 };
                 if ok {
@@ -263,8 +272,10 @@ pub fn check(args: CheckArgs) -> Result<u8, String> {
         }
     }
     let total = held + failed;
-    let verdict = if failed == 0 {
+    let verdict = if failed == 0 && code == 0 {
         paint.good(&format!("all {total} hold"))
+    } else if failed == 0 {
+        paint.bad(&format!("all {total} hold"))
     } else {
         paint.bad(&format!("{failed} of {total} fail"))
     };
@@ -440,12 +451,14 @@ pub fn new(args: NewArgs) -> Result<u8, String> {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     if stem.is_empty()
+        || stem.starts_with(['.', '-'])
+        || path.file_name().is_none()
         || !stem
             .chars()
             .all(|c| c.is_alphanumeric() || c == '-' || c == '_' || c == '.')
     {
         return Err(format!(
-            "NAME: `{}` is not a usable scenario name: use letters, digits, `-`, `_` or `.` \
+            "NAME: `{}` is not a usable scenario name: use letters, digits, `-`, `_` or `.`, not first `.` or `-` \
              (it names the output folder)",
             args.name
         ));
@@ -587,7 +600,9 @@ pub fn explain(args: ExplainArgs) -> Result<u8, String> {
             ));
         }
     }
-    let told: Vec<Told> = checked
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let told: Result<Vec<Told>, String> = checked
         .designs
         .par_iter()
         .map(|(design, s)| {
@@ -595,15 +610,23 @@ pub fn explain(args: ExplainArgs) -> Result<u8, String> {
             if let Some(seed) = args.seed {
                 s.seed = seed;
             }
-            let out = simulate(&s, Box::new(NullSink), None);
+            let out = std::panic::catch_unwind(|| simulate(&s, Box::new(NullSink), None)).map_err(
+                |_| {
+                    format!(
+                        "the run of {}{} failed (a bug): sim run {} --seed {} tells more",
+                        args.file.display(),
+                        design
+                            .as_ref()
+                            .map(|d| format!(" (variant {d})"))
+                            .unwrap_or_default(),
+                        args.file.display(),
+                        s.seed
+                    )
+                },
+            )?;
             let summary = Summary::new(&s, &out);
             let entries = report::timeline::entries_in(&s, &summary, &out, lang.report());
-            let story = report::timeline::render_in(
-                &entries,
-                out.events_left_out,
-                args.lines,
-                lang.report(),
-            );
+            let story = story(&entries, out.events_left_out, args.lines, lang);
             let row = sweep::row_of(
                 &RunSpec {
                     run: 0,
@@ -612,15 +635,17 @@ pub fn explain(args: ExplainArgs) -> Result<u8, String> {
                 },
                 &summary,
             );
-            Told {
+            Ok(Told {
                 design: design.clone(),
                 s,
                 summary,
                 row,
                 story,
-            }
+            })
         })
         .collect();
+    std::panic::set_hook(hook);
+    let told = told?;
     let paint = text::Paint::new(
         std::io::stdout().is_terminal(),
         std::env::var_os("NO_COLOR").as_deref(),
@@ -735,6 +760,28 @@ pub fn explain(args: ExplainArgs) -> Result<u8, String> {
     }
     print!("{o}");
     Ok(code)
+}
+
+/// The first `limit` lines of the timeline, and how to see the rest.
+fn story(entries: &[report::timeline::Entry], left_out: u64, limit: usize, lang: Lang) -> String {
+    let shown = &entries[..limit.min(entries.len())];
+    let mut o = report::timeline::render_in(shown, left_out, usize::MAX, lang.report());
+    if entries.len() > limit {
+        let (more, all) = (entries.len() - limit, entries.len());
+        let _ = writeln!(
+            o,
+            "{}",
+            match lang {
+                Lang::En => format!(
+                    "... and {more} more lines: --lines {all} shows them, `sim run` writes them to timeline.txt"
+                ),
+                Lang::Ko => format!(
+                    "... 나머지 {more}줄: --lines {all}로 모두 보거나 `sim run`이 쓰는 timeline.txt에서 볼 수 있음"
+                ),
+            }
+        );
+    }
+    o
 }
 
 /// Wraps a paragraph to 78 columns (Hangul counts two), each line indented.

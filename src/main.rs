@@ -329,6 +329,17 @@ fn run(args: RunArgs) -> Result<u8, String> {
         Vec::new()
     };
     let code = u8::from(verdicts.iter().any(|(_, ok)| !ok));
+    if args.json || args.quiet {
+        // Stdout is the JSON or nothing: say why the exit code is 1.
+        for (e, _) in verdicts.iter().filter(|(_, ok)| !ok) {
+            eprintln!(
+                "expectation failed: {} {}: {}",
+                e.name(),
+                e.written,
+                failover_sim::check::shown(e.metric, row.values[e.metric])
+            );
+        }
+    }
     if args.json {
         let json = serde_json::to_string_pretty(&run.summary).expect("summary serializes");
         println!("{json}");
@@ -420,6 +431,8 @@ fn progress_bar(s: &Scenario, quiet: bool) -> Option<ProgressBar> {
 
 fn validate(args: ScenarioArgs) -> Result<(), String> {
     let s = load(&args.file, &args.set)?;
+    // The blocks beside the scenario: `sim check`'s expectations.
+    let (_, expectations) = cli_learn::expectations_of(&args.file)?;
     let mut tiers = String::new();
     if let Some(db) = &s.database {
         tiers += &format!(
@@ -456,13 +469,14 @@ fn validate(args: ScenarioArgs) -> Result<(), String> {
         );
     }
     println!(
-        "{}: ok ({}, {} AZs, {} instances{tiers}, {} fault(s), {} simulated)",
+        "{}: ok ({}, {} AZs, {} instances{tiers}, {} fault(s), {} simulated, {} expectation(s))",
         args.file.display(),
         s.name,
         s.azs.len(),
         s.instance_count(),
         s.faults.len(),
-        scenario::format_duration(s.duration)
+        scenario::format_duration(s.duration),
+        expectations.len()
     );
     Ok(())
 }

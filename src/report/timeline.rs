@@ -570,7 +570,7 @@ fn from_event(
             match lang {
                 Lang::En => format!("every client's cached DNS answer now names region {region}"),
                 Lang::Ko => {
-                    format!("모든 클라이언트의 캐시된 DNS 응답이 이제 리전 {region}을 가리킴")
+                    format!("모든 클라이언트의 캐시된 DNS 응답이 이제 {region} 리전을 가리킴")
                 }
             },
         ),
