@@ -78,16 +78,19 @@ struct Checked {
 /// A file's expectations, checked for `sim run`: only a file without
 /// variants (its variants are what `sim check` runs).
 pub fn expectations_of(path: &Path) -> Result<(Study, Vec<Expectation>), String> {
+    read(path).map(|(_, study, expectations)| (study, expectations))
+}
+
+/// A file, its study blocks and its checked expectations.
+fn read(path: &Path) -> Result<(Source, Study, Vec<Expectation>), String> {
     let src = Source::read(path).map_err(|e| e.to_string())?;
     let study = src.study().map_err(|e| e.to_string())?;
     let expectations = check::compile(&study, &src.origin).map_err(|e| e.to_string())?;
-    Ok((study, expectations))
+    Ok((src, study, expectations))
 }
 
 fn prepare(path: &Path, set: &[String]) -> Result<Checked, String> {
-    let src = Source::read(path).map_err(|e| e.to_string())?;
-    let study = src.study().map_err(|e| e.to_string())?;
-    let expectations = check::compile(&study, &src.origin).map_err(|e| e.to_string())?;
+    let (src, study, expectations) = read(path)?;
     let mut designs = Vec::new();
     if study.variants.is_empty() {
         designs.push((None, src.load(set).map_err(|e| e.to_string())?));
