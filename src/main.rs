@@ -256,6 +256,7 @@ enum DiagramFormat {
 const AZ_OUTAGE: &str = include_str!("../scenarios/az-outage.yaml");
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(args),
@@ -277,6 +278,17 @@ fn main() -> ExitCode {
             eprintln!("error: {message}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// `sim list | head` ends quietly, as `ls | head` does: Rust ignores
+/// SIGPIPE and would make every print after the reader left a panic.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread starts; setting
+    // a signal's disposition to the default has no other effect.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
