@@ -13,36 +13,16 @@ use rayon::prelude::*;
 use failover_sim::check::{self, Expectation};
 use failover_sim::library;
 use failover_sim::metrics::NullSink;
-use failover_sim::report::{self, Summary, text};
+use failover_sim::report::{self, Label, Lang, Summary, label, text};
 use failover_sim::scenario::{self, Scenario, Source, study::Study};
 use failover_sim::simulate;
 use failover_sim::sweep::{self, METRICS, Row, RunSpec};
 
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Lang {
-    /// English
-    En,
-    /// Korean (한국어)
-    Ko,
-}
-
-impl Lang {
-    fn korean(self) -> bool {
-        self == Lang::Ko
-    }
-
-    /// The library's language type, for the timeline.
-    fn report(self) -> report::Lang {
-        match self {
-            Lang::En => report::Lang::En,
-            Lang::Ko => report::Lang::Ko,
-        }
-    }
-
-    /// The English or the Korean of a text.
-    fn pick<'a>(self, en: &'a str, ko: &'a str) -> &'a str {
-        if self.korean() { ko } else { en }
-    }
+/// `--lang en|ko`: the library's language, with clap listing the codes.
+fn lang_arg() -> impl clap::builder::TypedValueParser<Value = Lang> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(Lang::ALL.map(Lang::code))
+        .map(|code| Lang::parse(&code).expect("a listed code"))
 }
 
 #[derive(Args)]
@@ -301,7 +281,7 @@ pub struct ListArgs {
     /// Scenario files or folders to list (default: the library built into sim).
     paths: Vec<PathBuf>,
     /// Language of the descriptions.
-    #[arg(long, value_enum, default_value_t = Lang::En)]
+    #[arg(long, value_parser = lang_arg(), default_value = "en")]
     lang: Lang,
 }
 
@@ -332,7 +312,7 @@ fn listed(text: &str, origin: &str, stem: &str, lang: Lang) -> Result<Listed, St
         name: s.name.clone(),
         kind,
         expectations: study.expect.len(),
-        description: first_sentence(&s.texts(lang.korean()).description),
+        description: first_sentence(&s.texts(lang == Lang::Ko).description),
     })
 }
 
@@ -556,7 +536,7 @@ pub struct ExplainArgs {
     /// Scenario YAML file.
     file: PathBuf,
     /// Language of the explanation.
-    #[arg(long, value_enum, default_value_t = Lang::En)]
+    #[arg(long, value_parser = lang_arg(), default_value = "en")]
     lang: Lang,
     /// Only this variant of a compare file (default: every variant).
     #[arg(long)]
@@ -628,7 +608,7 @@ pub fn explain(args: ExplainArgs) -> Result<u8, String> {
                 },
             )?;
             let summary = Summary::new(&s, &out);
-            let entries = report::timeline::entries_in(&s, &summary, &out, lang.report());
+            let entries = report::timeline::entries_in(&s, &summary, &out, lang);
             let story = story(&entries, out.events_left_out, args.lines, lang);
             let row = sweep::row_of(
                 &RunSpec {
@@ -654,81 +634,53 @@ pub fn explain(args: ExplainArgs) -> Result<u8, String> {
         std::env::var_os("NO_COLOR").as_deref(),
     );
     let base = &told[0].s;
-    let texts = base.texts(lang.korean());
+    let texts = base.texts(lang == Lang::Ko);
     let mut o = String::new();
     let _ = writeln!(o, "{}", paint.bold(&base.name));
     if !texts.description.is_empty() {
         let _ = writeln!(o, "{}", wrap(&texts.description, ""));
     }
-    if lang.korean() && base.korean.description.is_empty() && !base.description.is_empty() {
-        let _ = writeln!(
-            o,
-            "{}",
-            paint.dim("(이 설명은 아직 한국어 번역이 없어 영어로 표시합니다)")
-        );
+    if lang == Lang::Ko && base.korean.description.is_empty() && !base.description.is_empty() {
+        let _ = writeln!(o, "{}", paint.dim(label(lang, Label::NoTranslation)));
     }
     let _ = writeln!(o);
-    let _ = writeln!(o, "{}", paint.bold(lang.pick("Lesson", "배울 점")));
+    let _ = writeln!(o, "{}", paint.bold(label(lang, Label::Lesson)));
     if texts.lesson.is_empty() {
-        let _ = writeln!(
-            o,
-            "  {}",
-            lang.pick(
-                "(this file has no `lesson:`; the numbers below still tell the story)",
-                "(이 파일에는 `lesson:`이 없습니다. 아래 수치가 결과를 보여 줍니다)",
-            )
-        );
+        let _ = writeln!(o, "  {}", label(lang, Label::NoLesson));
     } else {
         let _ = writeln!(o, "{}", wrap(&texts.lesson, "  "));
     }
     let _ = writeln!(o);
-    let _ = writeln!(o, "{}", paint.bold(lang.pick("Architecture", "아키텍처")));
+    let _ = writeln!(o, "{}", paint.bold(label(lang, Label::Architecture)));
     for line in report::diagram::ascii(base).lines() {
         let _ = writeln!(o, "  {line}");
     }
     for t in &told {
         let _ = writeln!(o);
-        let title = match &t.design {
-            Some(d) => format!(
-                "{} — {d} ({} {})",
-                lang.pick("What happened", "무슨 일이 있었나"),
-                lang.pick("seed", "시드"),
-                t.s.seed
-            ),
-            None => format!(
-                "{} ({} {})",
-                lang.pick("What happened", "무슨 일이 있었나"),
-                lang.pick("seed", "시드"),
-                t.s.seed
-            ),
-        };
+        let design = t.design.as_deref().map(|d| format!(" — {d}"));
+        let title = format!(
+            "{}{} ({} {})",
+            label(lang, Label::WhatHappened),
+            design.unwrap_or_default(),
+            label(lang, Label::Seed),
+            t.s.seed
+        );
         let _ = writeln!(o, "{}", paint.bold(&title));
         for line in t.story.lines() {
             let _ = writeln!(o, "  {line}");
         }
     }
     let _ = writeln!(o);
-    let _ = writeln!(o, "{}", paint.bold(lang.pick("The numbers", "수치")));
+    let _ = writeln!(o, "{}", paint.bold(label(lang, Label::TheNumbers)));
     o += &numbers(&told, lang);
     let mut code = 0;
     // As `sim run`: `--set` changes the design the expectations are for.
     if !checked.expectations.is_empty() && !args.set.is_empty() {
         let _ = writeln!(o);
-        let _ = writeln!(
-            o,
-            "{}",
-            lang.pick(
-                "Expectations not checked: --set changes the scenario they were written for",
-                "기대값은 확인하지 않음: --set으로 시나리오가 바뀌었습니다",
-            )
-        );
+        let _ = writeln!(o, "{}", label(lang, Label::NotChecked));
     } else if !checked.expectations.is_empty() {
         let _ = writeln!(o);
-        let _ = writeln!(
-            o,
-            "{}",
-            paint.bold(lang.pick("Expectations", "기대값 확인"))
-        );
+        let _ = writeln!(o, "{}", paint.bold(label(lang, Label::Expectations)));
         for t in &told {
             for e in checked
                 .expectations
@@ -740,11 +692,10 @@ pub fn explain(args: ExplainArgs) -> Result<u8, String> {
                 if !ok {
                     code = 1;
                 }
-                let word = match (ok, lang) {
-                    (true, Lang::En) => paint.good("holds"),
-                    (false, Lang::En) => paint.bad("FAILS"),
-                    (true, Lang::Ko) => paint.good("충족"),
-                    (false, Lang::Ko) => paint.bad("미충족"),
+                let word = if ok {
+                    paint.good(label(lang, Label::Holds))
+                } else {
+                    paint.bad(label(lang, Label::Fails))
                 };
                 let who = t
                     .design
@@ -768,7 +719,7 @@ pub fn explain(args: ExplainArgs) -> Result<u8, String> {
 /// The first `limit` lines of the timeline, and how to see the rest.
 fn story(entries: &[report::timeline::Entry], left_out: u64, limit: usize, lang: Lang) -> String {
     let shown = &entries[..limit.min(entries.len())];
-    let mut o = report::timeline::render_in(shown, left_out, usize::MAX, lang.report());
+    let mut o = report::timeline::render_in(shown, left_out, usize::MAX, lang);
     if entries.len() > limit {
         let (more, all) = (entries.len() - limit, entries.len());
         let _ = writeln!(
@@ -798,59 +749,43 @@ fn wrap(text: &str, indent: &str) -> String {
 
 /// The numbers that answer the question: one column per design.
 fn numbers(told: &[Told], lang: Lang) -> String {
-    let labels: [(&str, &str, &str); 12] = [
-        ("requests", "requests issued", "요청 수"),
-        ("availability", "availability", "가용성"),
-        ("dropped", "dropped", "실패한 요청"),
-        ("failover_latency_s", "failover latency", "장애 조치 시간"),
-        (
-            "time_to_detect_s",
-            "time to detect (alarm)",
-            "탐지 시간(알람)",
-        ),
-        ("lost_writes", "lost writes", "유실된 쓰기"),
-        ("sessions_lost", "sessions lost", "유실된 세션"),
-        ("p99_ms", "p99 latency", "p99 지연 시간"),
-        ("instance_hours", "instance-hours", "인스턴스 시간"),
-        (
-            "idle_standby_hours",
-            "idle standby hours",
-            "유휴 스탠바이 시간",
-        ),
-        ("write_conflicts", "write conflicts", "쓰기 충돌"),
-        (
-            "db_idle_standby_hours",
-            "idle database standby hours",
-            "유휴 DB 스탠바이 시간",
-        ),
+    const ROWS: [(&str, Label); 12] = [
+        ("requests", Label::RequestsIssued),
+        ("availability", Label::Availability),
+        ("dropped", Label::Dropped),
+        ("failover_latency_s", Label::FailoverLatency),
+        ("time_to_detect_s", Label::TimeToDetect),
+        ("lost_writes", Label::LostWrites),
+        ("sessions_lost", Label::SessionsLost),
+        ("p99_ms", Label::P99Latency),
+        ("instance_hours", Label::InstanceHours),
+        ("idle_standby_hours", Label::IdleStandbyHours),
+        ("write_conflicts", Label::WriteConflicts),
+        ("db_idle_standby_hours", Label::DbIdleStandbyHours),
     ];
-    let mut rows: Vec<(String, Vec<String>)> = Vec::new();
-    for (name, en, ko) in labels {
+    // Rows that cannot say anything here are left out: lost writes without
+    // a database, lost sessions with JWT only, standby hours without a
+    // standby, failover figures without a fault.
+    let database = told.iter().any(|t| t.summary.database.is_some());
+    let sessions = told.iter().any(|t| t.summary.sessions != "jwt");
+    let faults = told
+        .iter()
+        .any(|t| t.summary.faults.iter().any(|f| f.started));
+    let mut rows: Vec<(&str, Vec<String>)> = Vec::new();
+    for (name, key) in ROWS {
         let Some(m) = sweep::metric_index(name) else {
             continue;
         };
         let values: Vec<Option<f64>> = told.iter().map(|t| t.row.values[m]).collect();
-        // Rows that say nothing in any design are left out (no database:
-        // no lost writes to speak of).
-        // Rows that cannot say anything here are left out: lost writes
-        // without a database, lost sessions with JWT only, standby hours
-        // without a standby.
         let zero = values.iter().all(|v| *v == Some(0.0));
-        let database = told.iter().any(|t| t.summary.database.is_some());
-        let sessions = told.iter().any(|t| t.summary.sessions != "jwt");
         let silent = match name {
             "lost_writes" | "db_idle_standby_hours" => !database,
             "sessions_lost" => !sessions,
             "idle_standby_hours" | "write_conflicts" => zero,
+            "failover_latency_s" | "time_to_detect_s" => !faults,
             _ => false,
         };
         if silent {
-            continue;
-        }
-        let faults = told
-            .iter()
-            .any(|t| t.summary.faults.iter().any(|f| f.started));
-        if !faults && matches!(name, "failover_latency_s" | "time_to_detect_s") {
             continue;
         }
         let shown = told
@@ -858,12 +793,12 @@ fn numbers(told: &[Told], lang: Lang) -> String {
             .zip(&values)
             .map(|(t, v)| cell(m, *v, t, lang))
             .collect();
-        rows.push((lang.pick(en, ko).to_string(), shown));
+        rows.push((label(lang, key), shown));
     }
     let mut o = String::new();
     let label_w = rows
         .iter()
-        .map(|r| textwrap::core::display_width(&r.0))
+        .map(|r| textwrap::core::display_width(r.0))
         .max()
         .unwrap_or(0);
     let pad = |s: &str, w: usize| {
@@ -900,11 +835,9 @@ fn numbers(told: &[Told], lang: Lang) -> String {
 fn cell(metric: usize, v: Option<f64>, t: &Told, lang: Lang) -> String {
     let name = METRICS[metric].name;
     match (name, v) {
-        ("failover_latency_s", Some(0.0)) => lang
-            .pick("0 s (masked: no visible impact)", "0초 (영향 없음)")
-            .into(),
-        ("failover_latency_s", None) => lang.pick("never recovered", "복구되지 않음").into(),
-        ("time_to_detect_s", None) => lang.pick("no alarm fired", "알람 없음").into(),
+        ("failover_latency_s", Some(0.0)) => label(lang, Label::Masked).into(),
+        ("failover_latency_s", None) => label(lang, Label::NeverRecovered).into(),
+        ("time_to_detect_s", None) => label(lang, Label::NoAlarm).into(),
         ("availability", Some(a)) => format!(
             "{a:.3}% ({} / {})",
             text::grouped(t.summary.requests.succeeded),

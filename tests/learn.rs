@@ -1,6 +1,8 @@
 //! The teaching commands: `sim check`, `sim list`, `sim new`, `sim explain`,
 //! `sim schema`, and the scenario library they rest on.
 
+mod common;
+use common::scenario_files;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -11,17 +13,6 @@ use failover_sim::scenario::Source;
 
 fn sim() -> Command {
     Command::cargo_bin("sim").expect("sim binary")
-}
-
-fn scenario_files() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = fs::read_dir("scenarios")
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-        .collect();
-    // By name, as the library lists them (`az-outage` before `az-outage-x`).
-    files.sort_by_key(|p| p.file_stem().map(|s| s.to_os_string()));
-    files
 }
 
 /// `text` with its `description:` block (one folded text, or a mapping of
@@ -474,4 +465,34 @@ fn a_closed_pipe_ends_the_output_quietly() {
 #[cfg(unix)]
 fn libc_sigpipe() -> i32 {
     13 // SIGPIPE on Linux and the BSDs
+}
+
+/// Same files and seeds, same bytes: whatever the thread count for `sim
+/// check`, and run after run for `sim explain`.
+#[test]
+fn check_and_explain_are_deterministic() {
+    let check = |jobs: &str| {
+        let o = sim()
+            .args(["check", "--seeds", "2", "--jobs", jobs])
+            .args(["scenarios/session-store.yaml", "scenarios/az-outage.yaml"])
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o.stdout));
+        o.stdout
+    };
+    assert_eq!(check("1"), check("2"));
+    let explain = || {
+        sim()
+            .args([
+                "explain",
+                "scenarios/data-tier-active-active.yaml",
+                "--lang",
+                "ko",
+            ])
+            .output()
+            .unwrap()
+            .stdout
+    };
+    assert_eq!(explain(), explain());
 }

@@ -1,21 +1,12 @@
 //! Every file in scenarios/ loads and runs, and teaches what it says.
 
-use std::fs;
+mod common;
+use common::scenario_files;
 
 use failover_sim::metrics::NullSink;
 use failover_sim::model::{max_request_lifetime, simulate};
 use failover_sim::report::Summary;
 use failover_sim::scenario::{Scenario, load_file};
-
-fn scenario_files() -> Vec<std::path::PathBuf> {
-    let mut files: Vec<_> = fs::read_dir("scenarios")
-        .expect("scenarios/ exists")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-        .collect();
-    files.sort();
-    files
-}
 
 fn run(s: &Scenario) -> Summary {
     let out = simulate(s, Box::new(NullSink), None);

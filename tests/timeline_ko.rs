@@ -2,7 +2,8 @@
 //! shipped scenario is Korean, not English left behind, and the English
 //! story is the one `timeline.txt` has always had.
 
-use std::fs;
+mod common;
+use common::scenario_files;
 
 use failover_sim::metrics::NullSink;
 use failover_sim::model::{RunOutput, simulate};
@@ -14,16 +15,6 @@ use failover_sim::scenario::{Scenario, load_file, load_str};
 fn run(s: &Scenario) -> (Summary, RunOutput) {
     let out = simulate(s, Box::new(NullSink), None);
     (Summary::new(s, &out), out)
-}
-
-fn scenario_files() -> Vec<std::path::PathBuf> {
-    let mut files: Vec<_> = fs::read_dir("scenarios")
-        .expect("scenarios/ exists")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-        .collect();
-    files.sort();
-    files
 }
 
 /// Lines no shipped scenario reaches: a warm standby taking over and going
