@@ -640,8 +640,18 @@ fn size(chart: &Chart) -> (u32, u32) {
     (WIDTH, CAPTION + PANEL_HEIGHT * chart.panels.len() as u32)
 }
 
-fn err(e: impl std::fmt::Display) -> String {
+pub(crate) fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
+}
+
+/// A white page with `title` over it; returns the area under the title.
+pub(crate) fn page<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+) -> Result<DrawingArea<DB, Shift>, String> {
+    root.fill(&WHITE).map_err(err)?;
+    root.titled(title, (FAMILY, 20).into_font().style(FontStyle::Bold))
+        .map_err(err)
 }
 
 fn draw<DB: DrawingBackend>(
@@ -649,13 +659,7 @@ fn draw<DB: DrawingBackend>(
     chart: &Chart,
     ctx: &Ctx,
 ) -> Result<(Vec<Mark>, Vec<AxisPx>), String> {
-    root.fill(&WHITE).map_err(err)?;
-    let root = root
-        .titled(
-            &chart.title,
-            (FAMILY, 20).into_font().style(FontStyle::Bold),
-        )
-        .map_err(err)?;
+    let root = page(root, &chart.title)?;
     let areas = root.split_evenly((chart.panels.len(), 1));
     let mut recorded = Vec::new();
     let mut axes = Vec::new();

@@ -10,7 +10,7 @@ use plotters::prelude::*;
 
 use super::output::PointStats;
 use super::{METRICS, Plan, Row, metric_index};
-use crate::report::charts::PALETTE;
+use crate::report::charts::{PALETTE, err, page};
 use crate::report::font::{self, FAMILY};
 
 const WIDTH: u32 = 900;
@@ -92,10 +92,6 @@ pub fn draw(plan: &Plan, rows: &BTreeMap<usize, Row>, stats: &[PointStats]) -> V
     out
 }
 
-fn err(e: impl std::fmt::Display) -> String {
-    e.to_string()
-}
-
 /// The legend of the labelled series, boxed, at `at`.
 fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,
@@ -148,10 +144,7 @@ fn metric_chart<DB: DrawingBackend>(
     m: usize,
     title: &str,
 ) -> Result<(), String> {
-    root.fill(&WHITE).map_err(err)?;
-    let root = root
-        .titled(title, (FAMILY, 20).into_font().style(FontStyle::Bold))
-        .map_err(err)?;
+    let root = page(root, title)?;
     let areas = root.split_evenly((plan.columns.len(), 1));
     let metric = METRICS[m];
     for (c, area) in areas.iter().enumerate() {
@@ -279,10 +272,7 @@ fn cdf_chart<DB: DrawingBackend>(
     m: usize,
     title: &str,
 ) -> Result<(), String> {
-    root.fill(&WHITE).map_err(err)?;
-    let root = root
-        .titled(title, (FAMILY, 20).into_font().style(FontStyle::Bold))
-        .map_err(err)?;
+    let root = page(root, title)?;
     let per_point: Vec<Vec<f64>> = (0..plan.points.len())
         .map(|p| {
             let mut v: Vec<f64> = rows
