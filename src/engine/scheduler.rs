@@ -79,6 +79,22 @@ impl<E: Traced> Scheduler<E> {
 
     /// Schedules `event` after `delay` on a FIFO lane; the caller promises the
     /// lane's delay is constant (a wrong promise falls back to the heap).
+    /// Schedules `event` at `at` on `lane`, whose events the caller
+    /// schedules in time order (an out-of-order one goes to the heap).
+    #[inline]
+    pub fn at_on(&mut self, lane: Lane, at: SimTime, event: E) {
+        debug_assert!(at >= self.now, "scheduling into the past");
+        let seq = self.next_seq();
+        self.queue.push_lane(
+            lane,
+            Entry {
+                time: at.max(self.now),
+                seq,
+                event,
+            },
+        );
+    }
+
     #[inline]
     pub fn after_on(&mut self, lane: Lane, delay: SimTime, event: E) {
         let seq = self.next_seq();

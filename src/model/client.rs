@@ -146,7 +146,7 @@ impl Sim<'_> {
 
     fn schedule_arrival(&mut self) {
         if let Some(t) = self.clients.arrivals.next(self.now()) {
-            self.sched.at(t, Event::Arrival);
+            self.sched.at_on(self.lanes.arrival, t, Event::Arrival);
         }
     }
 

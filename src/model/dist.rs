@@ -3,7 +3,7 @@
 
 use rand_distr::{Distribution, Exp, LogNormal};
 
-use crate::engine::{SimTime, Stream};
+use crate::engine::{SimTime, Stream, round_ns};
 use crate::scenario::{RandomFailures, ServiceTime};
 
 /// Sampler of a random duration, resolved from the scenario once.
@@ -40,8 +40,8 @@ impl Sampler {
     pub(crate) fn sample(&self, rng: &mut Stream) -> SimTime {
         match self {
             Sampler::Constant(v) => *v,
-            Sampler::Exponential(d) => d.sample(rng).round() as SimTime,
-            Sampler::LogNormal(d) => d.sample(rng).round() as SimTime,
+            Sampler::Exponential(d) => round_ns(d.sample(rng)),
+            Sampler::LogNormal(d) => round_ns(d.sample(rng)),
         }
     }
 }
@@ -67,6 +67,6 @@ impl UpDown {
     /// time when it just failed, up for a time to failure otherwise.
     pub(crate) fn next(&self, down: bool, rng: &mut Stream) -> SimTime {
         let d = if down { self.down } else { self.up };
-        d.sample(rng).round() as SimTime
+        round_ns(d.sample(rng))
     }
 }

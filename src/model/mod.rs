@@ -277,6 +277,9 @@ struct Lanes {
     timeout: Lane,
     /// The client's retry backoff.
     backoff: Lane,
+    /// The next client arrival: arrivals are drawn in time order, one
+    /// pending at a time, so they need no heap.
+    arrival: Lane,
 }
 
 /// What a run produced besides the rows already handed to the sink.
@@ -404,6 +407,7 @@ impl<'s> Sim<'s> {
             hop: sched.add_lane(),
             timeout: sched.add_lane(),
             backoff: sched.add_lane(),
+            arrival: sched.add_lane(),
         };
         let mut instances: Vec<Instance> = s
             .initial_azs()
