@@ -11,6 +11,7 @@
 //! let summary = Summary::new(&s, &out);
 //! assert_eq!(summary.availability, Some(1.0));
 //! ```
+pub mod bench;
 pub mod check;
 pub mod engine;
 pub mod library;

@@ -13,7 +13,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 
 use failover_sim::engine::NANOS_PER_SEC;
-use failover_sim::metrics::NullSink;
 use failover_sim::model::Progress;
 use failover_sim::report::{self, text};
 use failover_sim::scenario::{self, Scenario};
@@ -213,8 +212,13 @@ fn parse_start(v: &str) -> Result<f64, String> {
 
 #[derive(Args)]
 struct BenchArgs {
-    /// Scenario to time (default: the built-in az-outage scenario).
+    /// Scenario to time (default: the built-in suite, or --case).
+    #[arg(conflicts_with = "case")]
     file: Option<PathBuf>,
+    /// One case of the built-in suite: az-outage, large-fleet or long-run.
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(
+        failover_sim::bench::CASES.iter().map(|c| c.name)))]
+    case: Option<String>,
     /// Multiply the simulated duration (e.g. 10 to check memory stays flat).
     #[arg(long, default_value_t = 1)]
     scale: u32,
@@ -251,9 +255,6 @@ enum DiagramFormat {
     Svg,
     Dot,
 }
-
-/// The az-outage scenario shipped with the binary, so `sim bench` works anywhere.
-const AZ_OUTAGE: &str = include_str!("../scenarios/az-outage.yaml");
 
 fn main() -> ExitCode {
     restore_sigpipe();
@@ -493,63 +494,98 @@ fn validate(args: ScenarioArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Peak resident memory of this process (Linux), in MiB.
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
 fn bench(args: BenchArgs) -> Result<(), String> {
-    // Count every request: no warm-up.
-    let mut set = vec!["warmup=0s".to_string()];
-    set.extend(args.set.iter().cloned());
-    let mut s = match &args.file {
-        Some(f) => load(f, &set)?,
-        None => scenario::load_str(AZ_OUTAGE, "az-outage.yaml (built in)", "az-outage", &set)
-            .map_err(|e| e.to_string())?,
-    };
+    use failover_sim::bench;
     if args.scale == 0 || args.repeat == 0 {
         return Err("--scale and --repeat must be at least 1".into());
     }
-    s.duration = s.duration.saturating_mul(u64::from(args.scale));
-    if let Some(n) = args.sweep {
-        return bench_sweep(s, n, args.jobs);
+    let scaled = |mut s: Scenario| {
+        s.duration = s.duration.saturating_mul(u64::from(args.scale));
+        s
+    };
+    // A file, one case, or (without either) the whole suite; --sweep times
+    // az-outage unless told otherwise.
+    let cases: Vec<&bench::Case> = match (&args.file, &args.case) {
+        (Some(_), _) => Vec::new(),
+        (None, Some(name)) => vec![bench::case(name).expect("clap checked the name")],
+        (None, None) if args.sweep.is_some() => vec![&bench::CASES[0]],
+        (None, None) => bench::CASES.iter().collect(),
+    };
+    if let Some(f) = &args.file {
+        let mut set = vec!["warmup=0s".to_string()];
+        set.extend(args.set.iter().cloned());
+        let s = scaled(load(f, &set)?);
+        if let Some(n) = args.sweep {
+            return bench_sweep(s, n, args.jobs);
+        }
+        print_bench(&s, None, &bench::measure(&s, args.repeat), args.repeat);
+        return Ok(());
     }
-    let mut best = f64::INFINITY;
-    let mut last = None;
-    for _ in 0..args.repeat {
-        let t = Instant::now();
-        let out = failover_sim::model::simulate(&s, Box::new(NullSink), None);
-        best = best.min(t.elapsed().as_secs_f64());
-        last = Some(out);
+    for (k, case) in cases.iter().enumerate() {
+        let s = scaled(case.scenario(&args.set).map_err(|e| e.to_string())?);
+        if let Some(n) = args.sweep {
+            return bench_sweep(s, n, args.jobs);
+        }
+        if k > 0 {
+            println!();
+        }
+        // The shorter baseline runs first, so the long run's peak cannot
+        // be memory the allocator kept from it.
+        let base = match case.baseline {
+            Some(short) => {
+                let mut set = args.set.clone();
+                set.push(short.to_string());
+                let b = case.scenario(&set).map_err(|e| e.to_string())?;
+                let m = bench::measure(&b, 1);
+                Some((short, b.duration, m))
+            }
+            None => None,
+        };
+        let m = bench::measure(&s, args.repeat);
+        print_bench(&s, Some(case.about), &m, args.repeat);
+        if let Some((short, duration, b)) = base
+            && let (Some(long), Some(short_mib)) = (m.peak_rss_mib, b.peak_rss_mib)
+        {
+            println!(
+                "  vs {short:<16} {short_mib:.1} MiB peak: {:.2}x for {:.0}x the simulated time",
+                long / short_mib,
+                s.duration as f64 / duration as f64
+            );
+        }
     }
-    let out = last.expect("repeat >= 1");
-    let reqs = out.metrics.counts.issued as f64;
+    Ok(())
+}
+
+fn print_bench(
+    s: &Scenario,
+    about: Option<&str>,
+    m: &failover_sim::bench::Measurement,
+    repeat: u32,
+) {
     println!(
-        "bench {}: {} simulated, best of {}",
+        "bench {}: {} simulated, best of {repeat}",
         s.name,
         text::human_secs(failover_sim::engine::as_secs_f64(s.duration)),
-        args.repeat
     );
-    println!("  wall time           {best:.3} s");
+    if let Some(about) = about {
+        println!("  ({about})");
+    }
+    println!("  wall time           {:.3} s", m.wall_s);
     println!(
         "  events              {} ({:.2} M events/s, {:.0} ns/event)",
-        text::grouped(out.events_processed),
-        out.events_processed as f64 / best / 1e6,
-        best * 1e9 / out.events_processed as f64
+        text::grouped(m.events),
+        m.events_per_s() / 1e6,
+        m.ns_per_event()
     );
     println!(
         "  simulated requests  {} ({:.2} M requests/s)",
-        text::grouped(out.metrics.counts.issued),
-        reqs / best / 1e6
+        text::grouped(m.requests),
+        m.requests_per_s() / 1e6
     );
-    match peak_rss_mib() {
-        Some(m) => println!("  peak memory (RSS)   {m:.1} MiB"),
+    match m.peak_rss_mib {
+        Some(mib) => println!("  peak memory (RSS)   {mib:.1} MiB"),
         None => println!("  peak memory (RSS)   unavailable on this platform"),
     }
-    Ok(())
 }
 
 /// A sweep of `n` seeds on one thread, then on `jobs`: the parallel

@@ -269,14 +269,63 @@ fn bad_input_is_one_clear_line_with_exit_code_2() {
 #[test]
 fn bench_prints_rates_and_memory() {
     let o = sim()
-        .args(["bench", "--repeat", "1", "--set", "duration=11m"])
+        .args([
+            "bench",
+            "--case",
+            "az-outage",
+            "--repeat",
+            "1",
+            "--set",
+            "duration=11m",
+        ])
         .output()
         .unwrap();
     assert!(o.status.success());
     let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("bench az-outage: 11m simulated"), "{out}");
     assert!(out.contains("M events/s"), "{out}");
     assert!(out.contains("M requests/s"), "{out}");
     assert!(out.contains("peak memory"), "{out}");
+    assert!(!out.contains("large-fleet"), "{out}");
+}
+
+#[test]
+fn bench_long_run_compares_its_memory_with_a_shorter_run() {
+    let o = sim()
+        .args([
+            "bench",
+            "--case",
+            "long-run",
+            "--repeat",
+            "1",
+            "--set",
+            "duration=3h",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("bench long-run: 3h simulated"), "{out}");
+    if cfg!(target_os = "linux") {
+        assert!(out.contains("vs duration=1h"), "{out}");
+        assert!(out.contains("for 3x the simulated time"), "{out}");
+    }
+}
+
+#[test]
+fn bench_refuses_an_unknown_case_and_a_file_with_a_case() {
+    let o = sim().args(["bench", "--case", "huge"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("large-fleet") && err.contains("long-run"),
+        "{err}"
+    );
+    let o = sim()
+        .args(["bench", "scenarios/az-outage.yaml", "--case", "long-run"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
 }
 
 #[test]
