@@ -201,6 +201,9 @@ pub struct CapacitySummary {
     pub mean_healthy: f64,
     pub zero_healthy_s: f64,
     pub zero_healthy_fraction: f64,
+    /// Element k: the fraction of the measured time with exactly k healthy
+    /// targets (all AZs together); empty when no time was measured.
+    pub healthy_time_fractions: Vec<f64>,
 }
 
 /// Everything the recorder measured, at the end of a run.
@@ -210,6 +213,9 @@ pub struct MetricsReport {
     pub counts: Counts,
     /// Attempts of the counted requests.
     pub attempts: u64,
+    /// Of those, the ones that found every worker of their instance busy
+    /// and waited in its queue.
+    pub queued: u64,
     /// Counted requests neither succeeded nor dropped at the end.
     pub in_flight: u64,
     pub latency: Option<LatencySummary>,
@@ -247,6 +253,7 @@ pub struct Recorder {
     /// Totals after warm-up.
     totals: Counts,
     attempts: u64,
+    queued: u64,
     hist: Histogram<u64>,
     latency_sum_ns: u128,
     /// Healthy targets per AZ, as the LB sees them, and their time integral.
@@ -256,6 +263,9 @@ pub struct Recorder {
     gauge_since: SimTime,
     healthy_integral: u128,
     zero_healthy_ns: SimTime,
+    /// Measured time spent with exactly k healthy targets, indexed by k
+    /// (as long as the largest count seen: bounded by the fleet).
+    healthy_ns: Vec<SimTime>,
     faults: Vec<FaultTracker>,
     fleet: FleetGauges,
     monitor: Monitor,
@@ -286,7 +296,7 @@ impl Recorder {
         assert!(setup.bucket.is_multiple_of(SUB_BUCKET) && setup.window.is_multiple_of(SUB_BUCKET));
         assert!(setup.window > 0 && setup.bucket > 0);
         let slots = (setup.window / SUB_BUCKET) as usize;
-        let healthy_total = healthy.iter().sum();
+        let healthy_total: u32 = healthy.iter().sum();
         Recorder {
             sub_end: SUB_BUCKET,
             sub_ok: 0,
@@ -305,6 +315,7 @@ impl Recorder {
             sink,
             totals: Counts::default(),
             attempts: 0,
+            queued: 0,
             hist: histogram(3),
             latency_sum_ns: 0,
             healthy,
@@ -313,6 +324,7 @@ impl Recorder {
             gauge_since: setup.warmup,
             healthy_integral: 0,
             zero_healthy_ns: 0,
+            healthy_ns: vec![0; healthy_total as usize + 1],
             faults: Vec::new(),
             fleet: FleetGauges::default(),
             monitor: Monitor::new(&crate::scenario::Monitoring::default(), setup.bucket),
@@ -403,6 +415,12 @@ impl Recorder {
         }
     }
 
+    /// An attempt found every worker of its instance busy and was queued.
+    #[inline]
+    pub fn queued(&mut self, counted: bool) {
+        self.queued += u64::from(counted);
+    }
+
     /// The retry budget refused a request's retry.
     #[inline]
     pub fn retry_refused(&mut self, counted: bool) {
@@ -478,6 +496,11 @@ impl Recorder {
             if self.healthy_total == 0 {
                 self.zero_healthy_ns += span;
             }
+            let k = self.healthy_total as usize;
+            if k >= self.healthy_ns.len() {
+                self.healthy_ns.resize(k + 1, 0);
+            }
+            self.healthy_ns[k] += span;
             self.gauge_since = now;
         }
     }
@@ -530,11 +553,20 @@ impl Recorder {
             } else {
                 0.0
             },
+            healthy_time_fractions: if span > 0 {
+                self.healthy_ns
+                    .iter()
+                    .map(|&t| t as f64 / span as f64)
+                    .collect()
+            } else {
+                Vec::new()
+            },
         };
         let faults = self.faults.iter().map(FaultTracker::outcome).collect();
         MetricsReport {
             counts: self.totals,
             attempts: self.attempts,
+            queued: self.queued,
             in_flight,
             latency,
             capacity,

@@ -140,6 +140,11 @@ fn warmup_requests_are_not_counted_and_gauges_start_after_warmup() {
     assert!((rep.capacity.zero_healthy_s - 1.0).abs() < 1e-9);
     // 2 for 2 s, 1 for 2 s, 0 for 1 s, 1 for 5 s over 10 s.
     assert!((rep.capacity.mean_healthy - 1.1).abs() < 1e-9);
+    let f = &rep.capacity.healthy_time_fractions;
+    assert_eq!(f.len(), 3);
+    for (got, want) in f.iter().zip([0.1, 0.7, 0.2]) {
+        assert!((got - want).abs() < 1e-12, "{f:?}");
+    }
 }
 
 #[test]
