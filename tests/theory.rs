@@ -483,3 +483,92 @@ workload: {{ rate: 0/s }}"
         );
     }
 }
+
+/// P(X < x) for X ~ Binomial(n, p).
+fn binomial_below(n: u32, p: f64, x: u32) -> f64 {
+    binomial_pmf(n, p)[..x as usize].iter().sum()
+}
+
+/// The batch-means interval of the mean latency in summary.json covers the
+/// M/M/c mean response time at the nominal rate.
+///
+/// M/M/2 per instance at rho = 0.6, 40 seeds, 20 batches of 25 s. A
+/// response time's correlation with later ones fades in about
+/// 1 / (c mu (1 - sqrt(rho))^2) = 0.1 s, 1/250 of a batch, so batch means
+/// are nearly independent (batch means under-cover when batches are
+/// correlated; here that costs well under a point) and, over some 6000
+/// requests each, close to normal. Allowing one point of under-coverage,
+/// a correct interval covers with probability at least 0.94; it fails the
+/// check if fewer than x seeds cover, where x is the largest count with
+/// P(Binomial(40, 0.94) < x) <= 0.001.
+///
+/// Coverage alone passes an interval that is too wide, so the spread of
+/// the 40 estimates must agree with the intervals' own standard errors:
+/// the ratio of the estimates' sample variance (39 degrees of freedom) to
+/// the mean squared standard error (40 x 19) is F(39, 760) distributed,
+/// and must lie within its 0.05 % and 99.95 % quantiles. The batches'
+/// lag-1 autocorrelation averages about -1/B for independent batches, with
+/// a standard deviation of about 1/sqrt(B) per run: the mean of 40 must
+/// lie within 3/sqrt(40 B) of -1/B.
+#[test]
+fn batch_means_intervals_cover_the_m_m_c_mean_response_time() {
+    use statrs::distribution::{ContinuousCDF, FisherSnedecor};
+    let (instances, c, mean_ms, rho, seeds) = (2u32, 2u32, 10.0, 0.6, 40u32);
+    let mu = 1000.0 / mean_ms;
+    let lambda_i = rho * f64::from(c) * mu;
+    let rate = lambda_i * f64::from(instances);
+    let yaml = format!(
+        "azs: [a]
+duration: 510s
+warmup: 10s
+network: {{ latency: 0s }}
+load_balancer: {{ algorithm: random }}
+app: {{ instances_per_az: {instances}, workers: {c}, queue_capacity: 100000,
+       service_time: {{ dist: exponential, mean: {mean_ms}ms }} }}
+workload: {{ rate: {rate}/s, arrival: poisson, timeout: 1h }}"
+    );
+    let a = lambda_i / mu;
+    let theory = 1000.0 * (1.0 / mu + erlang_c(c, a) / (f64::from(c) * mu - lambda_i));
+    let (mut covered, mut est, mut se2, mut lag1) = (0u32, Vec::new(), Vec::new(), Vec::new());
+    for seed in 1..=seeds {
+        let s = run(&yaml, u64::from(seed));
+        let ci = s.confidence.expect("a measured period");
+        assert_eq!((ci.method, ci.batches, ci.level), ("batch_means", 20, 0.95));
+        let b = ci.batches;
+        let l = ci.latency_mean_ms.expect("requests succeeded");
+        // The point estimates are the summary's own figures.
+        let mean = s.latency_ms.unwrap().mean;
+        assert!((l.estimate - mean).abs() < 1e-9 * mean);
+        assert_eq!(ci.availability.map(|a| (a.low, a.high)), Some((1.0, 1.0)));
+        let rps = s.requests.succeeded as f64 / 500.0;
+        assert!((ci.throughput_rps.estimate - rps).abs() < 1e-9 * rps);
+        covered += u32::from(l.low <= theory && theory <= l.high);
+        est.push(l.estimate);
+        let half = (l.high - l.low) / 2.0;
+        se2.push((half / failover_sim::metrics::t_quantile(b - 1, 0.95)).powi(2));
+        lag1.push(l.lag1_autocorrelation.unwrap());
+    }
+    let x = (0..=seeds)
+        .rev()
+        .find(|&x| binomial_below(seeds, 0.94, x) <= 0.001)
+        .unwrap();
+    eprintln!("batch means: {covered} of {seeds} intervals cover {theory:.3} ms (need {x})");
+    assert!(covered >= x, "{covered} of {seeds} cover, fewer than {x}");
+    let (_, se) = mean_se(&est);
+    let var_across = se * se * f64::from(seeds);
+    let mean_se2 = se2.iter().sum::<f64>() / se2.len() as f64;
+    let ratio = var_across / mean_se2;
+    let b = 20.0;
+    let f = FisherSnedecor::new(f64::from(seeds - 1), f64::from(seeds) * (b - 1.0)).unwrap();
+    let (lo, hi) = (f.inverse_cdf(0.0005), f.inverse_cdf(0.9995));
+    eprintln!("batch means: spread / stated variance {ratio:.3} (F bounds {lo:.3} .. {hi:.3})");
+    assert!(lo < ratio && ratio < hi, "{ratio} outside {lo} .. {hi}");
+    let mean_lag1 = lag1.iter().sum::<f64>() / lag1.len() as f64;
+    let tol = 3.0 / (f64::from(seeds) * b).sqrt();
+    eprintln!("batch means: mean lag-1 autocorrelation {mean_lag1:.3} (expect -0.05 +- {tol:.3})");
+    assert!(
+        (mean_lag1 + 1.0 / b).abs() < tol,
+        "lag-1 autocorrelation {mean_lag1} vs {}",
+        -1.0 / b
+    );
+}

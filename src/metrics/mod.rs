@@ -9,11 +9,14 @@
 //! the time from a fault's start until the windowed success ratio is back at
 //! or above the threshold and stays there for one window.
 
+mod batch;
 mod faults;
 mod fleet;
 mod monitor;
 mod timeseries;
 
+use batch::Batches;
+pub use batch::{BATCHES, Confidence, Interval, LEVEL, ratio_interval, t_quantile};
 pub use faults::{FaultOutcome, FaultTracker, Verdict};
 use fleet::FleetGauges;
 pub use fleet::FleetRow;
@@ -96,6 +99,8 @@ pub const SUB_BUCKET: SimTime = 100 * crate::engine::NANOS_PER_MILLI;
 #[derive(Debug, Clone)]
 pub struct MetricsSetup {
     pub warmup: SimTime,
+    /// End of the run: the measured period is [warmup, end).
+    pub end: SimTime,
     /// Row width; a multiple of [`SUB_BUCKET`].
     pub bucket: SimTime,
     /// Sliding window; a multiple of [`SUB_BUCKET`].
@@ -226,11 +231,16 @@ pub struct MetricsReport {
     pub client: ClientCounts,
     /// What each of the scenario's alarms did.
     pub alarms: Vec<AlarmOutcome>,
+    /// Batch-means intervals of the steady-state figures; `None` for an
+    /// empty measured period.
+    pub confidence: Option<Confidence>,
 }
 
 /// The streaming recorder fed by the model.
 pub struct Recorder {
     setup: MetricsSetup,
+    /// Time of the last `advance`: the time of what is recorded.
+    now: SimTime,
     /// End of the sub-bucket being filled.
     sub_end: SimTime,
     /// Current sub-bucket's succeeded / failed completions (all requests).
@@ -256,6 +266,8 @@ pub struct Recorder {
     queued: u64,
     hist: Histogram<u64>,
     latency_sum_ns: u128,
+    /// Per-batch sums of the measured period, for batch-means intervals.
+    batches: Batches,
     /// Healthy targets per AZ, as the LB sees them, and their time integral.
     healthy: Vec<u32>,
     healthy_total: u32,
@@ -298,6 +310,7 @@ impl Recorder {
         let slots = (setup.window / SUB_BUCKET) as usize;
         let healthy_total: u32 = healthy.iter().sum();
         Recorder {
+            now: 0,
             sub_end: SUB_BUCKET,
             sub_ok: 0,
             sub_fail: 0,
@@ -318,6 +331,7 @@ impl Recorder {
             queued: 0,
             hist: histogram(3),
             latency_sum_ns: 0,
+            batches: Batches::new(setup.warmup, setup.end),
             healthy,
             healthy_total,
             min_healthy: u32::MAX,
@@ -336,6 +350,7 @@ impl Recorder {
     /// The model calls this before recording anything at `now`.
     #[inline]
     pub fn advance(&mut self, now: SimTime) {
+        self.now = now;
         while now >= self.sub_end {
             self.close_sub_bucket();
         }
@@ -441,6 +456,7 @@ impl Recorder {
             self.totals.succeeded += 1;
             self.hist.saturating_record(us);
             self.latency_sum_ns += u128::from(latency);
+            self.batches.succeeded(self.now, latency);
         }
     }
 
@@ -451,6 +467,7 @@ impl Recorder {
         self.row.dropped[reason.index()] += 1;
         if counted {
             self.totals.dropped[reason.index()] += 1;
+            self.batches.dropped(self.now);
         }
         for f in &mut self.faults {
             f.count_drop();
@@ -574,6 +591,7 @@ impl Recorder {
             tier: self.tier,
             client: self.client,
             alarms: self.monitor.finish(),
+            confidence: self.batches.confidence(),
         }
     }
 }

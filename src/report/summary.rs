@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::engine::{NANOS_PER_SEC, SimTime, as_secs_f64};
 use crate::metrics::{
-    AlarmChange, AlarmOutcome, CapacitySummary, DropReason, LatencySummary, Verdict,
+    AlarmChange, AlarmOutcome, CapacitySummary, Confidence, DropReason, LatencySummary, Verdict,
 };
 use crate::model::{AsgReport, DbFailover, RunOutput};
 use crate::scenario::{
@@ -256,6 +256,10 @@ pub struct Summary {
     pub latency_ms: Option<LatencySummary>,
     pub faults: Vec<FaultSummary>,
     pub capacity: CapacitySummary,
+    /// Batch-means 95 % confidence intervals of the mean latency, the
+    /// availability and the throughput (the measured period cut into 20
+    /// batches); `null` when the measured period is empty.
+    pub confidence: Option<Confidence>,
     /// Where sessions live: `jwt`, `sticky` or `external`.
     pub sessions: &'static str,
     /// Sessions whose data was lost over the whole run.
@@ -490,6 +494,7 @@ impl Summary {
             latency_ms: m.latency.clone(),
             faults,
             capacity: m.capacity.clone(),
+            confidence: m.confidence.clone(),
             sessions: s.app.sessions.name(),
             sessions_lost: m.tier.sessions_lost,
             database: s.database.as_ref().map(|db| database(s, db, out)),
