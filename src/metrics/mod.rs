@@ -9,11 +9,14 @@
 //! the time from a fault's start until the windowed success ratio is back at
 //! or above the threshold and stays there for one window.
 
+mod batch;
 mod faults;
 mod fleet;
 mod monitor;
 mod timeseries;
 
+use batch::Batches;
+pub use batch::{BATCHES, Confidence, Interval, LEVEL, ratio_interval, t_quantile};
 pub use faults::{FaultOutcome, FaultTracker, Verdict};
 use fleet::FleetGauges;
 pub use fleet::FleetRow;
@@ -96,6 +99,8 @@ pub const SUB_BUCKET: SimTime = 100 * crate::engine::NANOS_PER_MILLI;
 #[derive(Debug, Clone)]
 pub struct MetricsSetup {
     pub warmup: SimTime,
+    /// End of the run: the measured period is [warmup, end).
+    pub end: SimTime,
     /// Row width; a multiple of [`SUB_BUCKET`].
     pub bucket: SimTime,
     /// Sliding window; a multiple of [`SUB_BUCKET`].
@@ -201,6 +206,9 @@ pub struct CapacitySummary {
     pub mean_healthy: f64,
     pub zero_healthy_s: f64,
     pub zero_healthy_fraction: f64,
+    /// Element k: the fraction of the measured time with exactly k healthy
+    /// targets (all AZs together); empty when no time was measured.
+    pub healthy_time_fractions: Vec<f64>,
 }
 
 /// Everything the recorder measured, at the end of a run.
@@ -210,6 +218,9 @@ pub struct MetricsReport {
     pub counts: Counts,
     /// Attempts of the counted requests.
     pub attempts: u64,
+    /// Of those, the ones that found every worker of their instance busy
+    /// and waited in its queue.
+    pub queued: u64,
     /// Counted requests neither succeeded nor dropped at the end.
     pub in_flight: u64,
     pub latency: Option<LatencySummary>,
@@ -220,11 +231,16 @@ pub struct MetricsReport {
     pub client: ClientCounts,
     /// What each of the scenario's alarms did.
     pub alarms: Vec<AlarmOutcome>,
+    /// Batch-means intervals of the steady-state figures; `None` for an
+    /// empty measured period.
+    pub confidence: Option<Confidence>,
 }
 
 /// The streaming recorder fed by the model.
 pub struct Recorder {
     setup: MetricsSetup,
+    /// Time of the last `advance`: the time of what is recorded.
+    now: SimTime,
     /// End of the sub-bucket being filled.
     sub_end: SimTime,
     /// Current sub-bucket's succeeded / failed completions (all requests).
@@ -247,8 +263,11 @@ pub struct Recorder {
     /// Totals after warm-up.
     totals: Counts,
     attempts: u64,
+    queued: u64,
     hist: Histogram<u64>,
     latency_sum_ns: u128,
+    /// Per-batch sums of the measured period, for batch-means intervals.
+    batches: Batches,
     /// Healthy targets per AZ, as the LB sees them, and their time integral.
     healthy: Vec<u32>,
     healthy_total: u32,
@@ -256,6 +275,9 @@ pub struct Recorder {
     gauge_since: SimTime,
     healthy_integral: u128,
     zero_healthy_ns: SimTime,
+    /// Measured time spent with exactly k healthy targets, indexed by k
+    /// (as long as the largest count seen: bounded by the fleet).
+    healthy_ns: Vec<SimTime>,
     faults: Vec<FaultTracker>,
     fleet: FleetGauges,
     monitor: Monitor,
@@ -286,8 +308,9 @@ impl Recorder {
         assert!(setup.bucket.is_multiple_of(SUB_BUCKET) && setup.window.is_multiple_of(SUB_BUCKET));
         assert!(setup.window > 0 && setup.bucket > 0);
         let slots = (setup.window / SUB_BUCKET) as usize;
-        let healthy_total = healthy.iter().sum();
+        let healthy_total: u32 = healthy.iter().sum();
         Recorder {
+            now: 0,
             sub_end: SUB_BUCKET,
             sub_ok: 0,
             sub_fail: 0,
@@ -305,14 +328,17 @@ impl Recorder {
             sink,
             totals: Counts::default(),
             attempts: 0,
+            queued: 0,
             hist: histogram(3),
             latency_sum_ns: 0,
+            batches: Batches::new(setup.warmup, setup.end),
             healthy,
             healthy_total,
             min_healthy: u32::MAX,
             gauge_since: setup.warmup,
             healthy_integral: 0,
             zero_healthy_ns: 0,
+            healthy_ns: vec![0; healthy_total as usize + 1],
             faults: Vec::new(),
             fleet: FleetGauges::default(),
             monitor: Monitor::new(&crate::scenario::Monitoring::default(), setup.bucket),
@@ -324,6 +350,7 @@ impl Recorder {
     /// The model calls this before recording anything at `now`.
     #[inline]
     pub fn advance(&mut self, now: SimTime) {
+        self.now = now;
         while now >= self.sub_end {
             self.close_sub_bucket();
         }
@@ -403,6 +430,12 @@ impl Recorder {
         }
     }
 
+    /// An attempt found every worker of its instance busy and was queued.
+    #[inline]
+    pub fn queued(&mut self, counted: bool) {
+        self.queued += u64::from(counted);
+    }
+
     /// The retry budget refused a request's retry.
     #[inline]
     pub fn retry_refused(&mut self, counted: bool) {
@@ -423,6 +456,7 @@ impl Recorder {
             self.totals.succeeded += 1;
             self.hist.saturating_record(us);
             self.latency_sum_ns += u128::from(latency);
+            self.batches.succeeded(self.now, latency);
         }
     }
 
@@ -433,6 +467,7 @@ impl Recorder {
         self.row.dropped[reason.index()] += 1;
         if counted {
             self.totals.dropped[reason.index()] += 1;
+            self.batches.dropped(self.now);
         }
         for f in &mut self.faults {
             f.count_drop();
@@ -478,6 +513,11 @@ impl Recorder {
             if self.healthy_total == 0 {
                 self.zero_healthy_ns += span;
             }
+            let k = self.healthy_total as usize;
+            if k >= self.healthy_ns.len() {
+                self.healthy_ns.resize(k + 1, 0);
+            }
+            self.healthy_ns[k] += span;
             self.gauge_since = now;
         }
     }
@@ -530,11 +570,20 @@ impl Recorder {
             } else {
                 0.0
             },
+            healthy_time_fractions: if span > 0 {
+                self.healthy_ns
+                    .iter()
+                    .map(|&t| t as f64 / span as f64)
+                    .collect()
+            } else {
+                Vec::new()
+            },
         };
         let faults = self.faults.iter().map(FaultTracker::outcome).collect();
         MetricsReport {
             counts: self.totals,
             attempts: self.attempts,
+            queued: self.queued,
             in_flight,
             latency,
             capacity,
@@ -542,6 +591,7 @@ impl Recorder {
             tier: self.tier,
             client: self.client,
             alarms: self.monitor.finish(),
+            confidence: self.batches.confidence(),
         }
     }
 }

@@ -8,6 +8,7 @@ fn recorder(rows: &VecSink) -> Recorder {
     Recorder::new(
         MetricsSetup {
             warmup: 0,
+            end: 60 * S,
             bucket: S,
             window: 5 * S,
             threshold: 0.99,
@@ -116,6 +117,7 @@ fn warmup_requests_are_not_counted_and_gauges_start_after_warmup() {
     let mut r = Recorder::new(
         MetricsSetup {
             warmup: 10 * S,
+            end: 20 * S,
             bucket: S,
             window: 5 * S,
             threshold: 0.99,
@@ -140,6 +142,15 @@ fn warmup_requests_are_not_counted_and_gauges_start_after_warmup() {
     assert!((rep.capacity.zero_healthy_s - 1.0).abs() < 1e-9);
     // 2 for 2 s, 1 for 2 s, 0 for 1 s, 1 for 5 s over 10 s.
     assert!((rep.capacity.mean_healthy - 1.1).abs() < 1e-9);
+    let f = &rep.capacity.healthy_time_fractions;
+    assert_eq!(f.len(), 3);
+    for (got, want) in f.iter().zip([0.1, 0.7, 0.2]) {
+        assert!((got - want).abs() < 1e-12, "{f:?}");
+    }
+    // The one counted drop, at 12 s, is in the batch of [12 s, 12.5 s).
+    let c = rep.confidence.unwrap();
+    assert_eq!(c.availability.unwrap().estimate, 0.0);
+    assert!(c.latency_mean_ms.is_none());
 }
 
 #[test]

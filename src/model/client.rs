@@ -31,7 +31,8 @@ pub(crate) struct Request {
     attempts: u32,
     /// Target instance of the live attempt, or `NO_TARGET`.
     pub(crate) target: u32,
-    counted: bool,
+    /// Issued after warm-up: its outcome counts.
+    pub(crate) counted: bool,
     /// The user it belongs to (sticky and external sessions).
     pub(crate) user: u32,
     /// Database queries it makes: writes and reads.

@@ -230,6 +230,9 @@ impl Sim<'_> {
                 if let Some(slot) = self.instances[inst as usize].workers.place(job) {
                     self.touch_busy(inst);
                     self.start_job(inst, slot, job.demand);
+                } else {
+                    // Every worker busy: it waits (Erlang C's P(wait)).
+                    self.metrics.queued(self.clients.get(req).counted);
                 }
             }
             Status::Hung => {

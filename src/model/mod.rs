@@ -428,6 +428,7 @@ impl<'s> Sim<'s> {
         let mut metrics = Recorder::new(
             MetricsSetup {
                 warmup: s.warmup,
+                end: s.duration,
                 bucket: s.metrics.bucket,
                 window: s.metrics.window,
                 threshold: s.metrics.threshold,

@@ -4,9 +4,9 @@ use serde::Serialize;
 
 use crate::engine::{NANOS_PER_SEC, SimTime, as_secs_f64};
 use crate::metrics::{
-    AlarmChange, AlarmOutcome, CapacitySummary, DropReason, LatencySummary, Verdict,
+    AlarmChange, AlarmOutcome, CapacitySummary, Confidence, DropReason, LatencySummary, Verdict,
 };
-use crate::model::{AsgReport, RunOutput};
+use crate::model::{AsgReport, DbFailover, RunOutput};
 use crate::scenario::{
     Database, DbMode, FaultKind, LatencyTarget, Rule, Scenario, format_duration as fd,
 };
@@ -88,6 +88,13 @@ pub struct DatabaseSummary {
     /// written and not yet replicated to this one; last-writer-wins
     /// silently discards one of the two (0 in the single-primary modes).
     pub write_conflicts: u64,
+    /// Seconds of the measured period (warm-up to end) inside a failover:
+    /// from a primary's (or writer's) failure until every app instance
+    /// reached a primary again or the old one was repaired (the union of
+    /// the failovers' write outages; an open one lasts to the end).
+    pub unavailable_s: f64,
+    /// `unavailable_s` over the measured period (0 when it is empty).
+    pub unavailable_fraction: f64,
 }
 
 /// The cache's figures over the whole run.
@@ -236,6 +243,10 @@ pub struct Summary {
     /// Attempts of counted requests (retries included).
     pub attempts: u64,
     pub attempts_per_request: Option<f64>,
+    /// Of `attempts`, those that found every worker of their instance busy
+    /// and waited in its queue: `attempts_queued / attempts` is the
+    /// probability of waiting (Erlang C's C(c, a) for an M/M/c instance).
+    pub attempts_queued: u64,
     /// Retries, budget refusals and the circuit breaker (zeros when unused).
     pub client: ClientSummary,
     /// Succeeded / (succeeded + dropped) of requests issued after warm-up;
@@ -245,6 +256,10 @@ pub struct Summary {
     pub latency_ms: Option<LatencySummary>,
     pub faults: Vec<FaultSummary>,
     pub capacity: CapacitySummary,
+    /// Batch-means 95 % confidence intervals of the mean latency, the
+    /// availability and the throughput (the measured period cut into 20
+    /// batches); `null` when the measured period is empty.
+    pub confidence: Option<Confidence>,
     /// Where sessions live: `jwt`, `sticky` or `external`.
     pub sessions: &'static str,
     /// Sessions whose data was lost over the whole run.
@@ -300,8 +315,30 @@ fn fault_target(s: &Scenario, kind: &FaultKind) -> String {
     }
 }
 
-fn database(db: &Database, out: &RunOutput) -> DatabaseSummary {
+/// Nanoseconds of [from, to) covered by the failovers' outages, each from
+/// its start until the endpoint switched or the primary was repaired (to
+/// `to` if neither happened). Outages may overlap: a new primary can fail
+/// before every app instance reached it.
+fn unavailable_ns(failovers: &[DbFailover], from: SimTime, to: SimTime) -> SimTime {
+    let mut covered = 0;
+    // Failovers are recorded in start order: a sweep with the furthest
+    // end so far counts each instant once.
+    let mut reached = from;
+    for f in failovers {
+        let back = f.endpoint_switched.or(f.repaired).unwrap_or(to).min(to);
+        let start = f.start.max(reached);
+        if back > start {
+            covered += back - start;
+            reached = back;
+        }
+    }
+    covered
+}
+
+fn database(s: &Scenario, db: &Database, out: &RunOutput) -> DatabaseSummary {
     let t = &out.metrics.tier;
+    let measured = s.duration.saturating_sub(s.warmup);
+    let unavailable = unavailable_ns(&out.db_failovers, s.warmup, s.duration);
     let failovers: Vec<DbFailoverSummary> = out
         .db_failovers
         .iter()
@@ -336,6 +373,12 @@ fn database(db: &Database, out: &RunOutput) -> DatabaseSummary {
         queries: t.db_queries,
         writes: t.db_writes,
         write_conflicts: t.db_write_conflicts,
+        unavailable_s: secs(unavailable),
+        unavailable_fraction: if measured > 0 {
+            unavailable as f64 / measured as f64
+        } else {
+            0.0
+        },
     }
 }
 
@@ -435,6 +478,7 @@ impl Summary {
             },
             attempts: m.attempts,
             attempts_per_request: (c.issued > 0).then(|| m.attempts as f64 / c.issued as f64),
+            attempts_queued: m.queued,
             client: ClientSummary {
                 retries: m.client.retries,
                 retries_refused_by_budget: m.client.retries_refused,
@@ -450,9 +494,10 @@ impl Summary {
             latency_ms: m.latency.clone(),
             faults,
             capacity: m.capacity.clone(),
+            confidence: m.confidence.clone(),
             sessions: s.app.sessions.name(),
             sessions_lost: m.tier.sessions_lost,
-            database: s.database.as_ref().map(|db| database(db, out)),
+            database: s.database.as_ref().map(|db| database(s, db, out)),
             cache: s.cache.as_ref().map(|c| {
                 let t = &m.tier;
                 let reads = t.cache_hits + t.cache_misses;

@@ -2,15 +2,14 @@
 //! confidence intervals, order statistics, and paired differences.
 
 use serde::Serialize;
-use statrs::distribution::{ContinuousCDF, StudentsT};
+use statrs::distribution::ContinuousCDF;
 
 /// Confidence level of every interval the sweep reports.
 pub const LEVEL: f64 = 0.95;
 
 /// Two-sided Student-t quantile t_{1-(1-LEVEL)/2, df}.
 pub fn t_quantile(df: usize) -> f64 {
-    let t = StudentsT::new(0.0, 1.0, df as f64).expect("df >= 1 is a valid Student t");
-    t.inverse_cdf(1.0 - (1.0 - LEVEL) / 2.0)
+    crate::metrics::t_quantile(df, LEVEL)
 }
 
 /// One metric over the runs of one point.
