@@ -183,6 +183,11 @@ struct RunArgs {
     /// Print nothing but errors (with --json: only the JSON).
     #[arg(long, short)]
     quiet: bool,
+    /// Also print the run's invariants: Little's law (L = lambda W, exact
+    /// over the run) and conservation of requests. They are checked in
+    /// every run; a broken one always exits 3.
+    #[arg(long)]
+    check_invariants: bool,
 }
 
 /// `--metrics-start`: Unix seconds, RFC 3339, or `now`.
@@ -319,6 +324,29 @@ fn run(args: RunArgs) -> Result<u8, String> {
         bar.finish_and_clear();
     }
     let run = result.map_err(|e| e.to_string())?;
+    let inv = &run.output.invariants;
+    for v in &inv.violations {
+        eprintln!("internal error: invariant failed: {v}");
+    }
+    if !inv.hold() {
+        eprintln!(
+            "this is a bug in failover-sim; please report it with the scenario and seed {}",
+            s.seed
+        );
+    }
+    let inv_line = args.check_invariants.then(|| {
+        format!(
+            "L {:.3} in system = lambda {:.3}/s x W {:.3} ms (Little's law, exact over the \
+             run); issued = succeeded + dropped + in flight; {}",
+            inv.mean_in_system,
+            inv.arrival_rate_per_s,
+            inv.mean_time_in_system_s * 1e3,
+            if inv.hold() { "both hold" } else { "FAILED" }
+        )
+    });
+    if let Some(line) = inv_line.as_ref().filter(|_| args.json || args.quiet) {
+        eprintln!("invariants: {line}");
+    }
     // A file with variants holds its designs to its expectations (`sim
     // check`); its base scenario need not be one of them.
     let row = sweep::row_of(
@@ -341,7 +369,11 @@ fn run(args: RunArgs) -> Result<u8, String> {
     } else {
         Vec::new()
     };
-    let code = u8::from(verdicts.iter().any(|(_, ok)| !ok));
+    let code = if !inv.hold() {
+        3
+    } else {
+        u8::from(verdicts.iter().any(|(_, ok)| !ok))
+    };
     if args.json || args.quiet {
         // Stdout is the JSON or nothing: say why the exit code is 1.
         for (e, _) in verdicts.iter().filter(|(_, ok)| !ok) {
@@ -367,6 +399,9 @@ fn run(args: RunArgs) -> Result<u8, String> {
     );
     let wall = started.elapsed().as_secs_f64();
     print!("{}", text::render(&run.summary, paint));
+    if let Some(line) = &inv_line {
+        println!("  invariants    {line}");
+    }
     let sim_wall = run.simulation.as_secs_f64();
     println!(
         "  wall time     {:.2} s (simulation {:.2} s, {:.1} M events/s)",

@@ -346,3 +346,48 @@ fn absurd_sizes_are_refused_with_a_message_not_an_abort() {
         assert!(e.contains(fragment), "{set}: {e}");
     }
 }
+
+#[test]
+fn check_invariants_prints_littles_law_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let o = sim()
+        .args([
+            "run",
+            "scenarios/az-outage.yaml",
+            "--set",
+            "duration=11m",
+            "--check-invariants",
+            "--out",
+            out,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("invariants"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        line.contains("Little's law") && line.ends_with("both hold"),
+        "{line}"
+    );
+    // Under --quiet the line goes to stderr and stdout stays empty.
+    let o = sim()
+        .args([
+            "run",
+            "scenarios/az-outage.yaml",
+            "--set",
+            "duration=11m",
+            "--check-invariants",
+            "--quiet",
+            "--out",
+            out,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(o.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&o.stderr).starts_with("invariants: L "));
+}

@@ -13,11 +13,24 @@ fn run(s: &Scenario) -> Summary {
     if let Some(age) = out.oldest_in_flight {
         assert!(age <= max_request_lifetime(s), "a request was lost");
     }
+    // Little's law and conservation (a debug assertion also stops a test
+    // build at once): L = lambda W up to the float rounding of the three
+    // quotients of exact integer sums.
+    let inv = &out.invariants;
+    assert!(inv.hold(), "{}: {:?}", s.name, inv.violations);
+    let lw = inv.arrival_rate_per_s * inv.mean_time_in_system_s;
+    assert!(
+        (inv.mean_in_system - lw).abs() <= 1e-9 * inv.mean_in_system.max(1.0),
+        "{}: L {} vs lambda W {lw}",
+        s.name,
+        inv.mean_in_system
+    );
+    assert!(inv.arrival_rate_per_s > 0.0, "{}", s.name);
     Summary::new(s, &out)
 }
 
 #[test]
-fn every_scenario_file_runs_and_conserves_requests() {
+fn every_scenario_file_runs_conserves_requests_and_obeys_littles_law() {
     let files = scenario_files();
     assert!(files.len() >= 2);
     for f in files {

@@ -238,6 +238,10 @@ pub struct MetricsReport {
 
 /// The streaming recorder fed by the model.
 pub struct Recorder {
+    /// Requests issued and ended (succeeded or dropped) over the whole run,
+    /// warm-up included: one side of the conservation check.
+    run_issued: u64,
+    run_ended: u64,
     setup: MetricsSetup,
     /// Time of the last `advance`: the time of what is recorded.
     now: SimTime,
@@ -310,6 +314,8 @@ impl Recorder {
         let slots = (setup.window / SUB_BUCKET) as usize;
         let healthy_total: u32 = healthy.iter().sum();
         Recorder {
+            run_issued: 0,
+            run_ended: 0,
             now: 0,
             sub_end: SUB_BUCKET,
             sub_ok: 0,
@@ -411,6 +417,7 @@ impl Recorder {
     /// A new request was issued (`counted`: after warm-up).
     #[inline]
     pub fn issued(&mut self, counted: bool) {
+        self.run_issued += 1;
         self.row.issued += 1;
         if counted {
             self.totals.issued += 1;
@@ -449,6 +456,7 @@ impl Recorder {
     #[inline]
     pub fn succeeded(&mut self, latency: SimTime, counted: bool) {
         let us = (latency / NANOS_PER_MICRO).max(1);
+        self.run_ended += 1;
         self.sub_ok += 1;
         self.row.succeeded += 1;
         self.row_hist.saturating_record(us);
@@ -463,6 +471,7 @@ impl Recorder {
     /// A request was dropped for `reason`.
     #[inline]
     pub fn dropped(&mut self, reason: DropReason, counted: bool) {
+        self.run_ended += 1;
         self.sub_fail += 1;
         self.row.dropped[reason.index()] += 1;
         if counted {
@@ -539,6 +548,11 @@ impl Recorder {
     }
 
     /// Closes the run at `end` and returns the figures.
+    /// Requests issued and ended over the whole run, warm-up included.
+    pub fn run_flow(&self) -> (u64, u64) {
+        (self.run_issued, self.run_ended)
+    }
+
     pub fn finish(mut self, end: SimTime, in_flight: u64) -> MetricsReport {
         self.advance(end);
         if end > self.row_start {

@@ -8,6 +8,7 @@ use rand::Rng;
 
 use super::arrivals::Arrivals;
 use super::dist::Sampler;
+use super::invariants::Flow;
 use super::retry::{Breaker, Budget, jittered};
 
 use super::{Event, Sim};
@@ -63,6 +64,8 @@ pub(crate) struct Clients {
     queries: u32,
     write_fraction: f64,
     demand: Sampler,
+    /// Requests in the system over time, for Little's law.
+    pub(crate) flow: Flow,
 }
 
 impl Clients {
@@ -90,6 +93,7 @@ impl Clients {
             },
             write_fraction: s.workload.write_fraction,
             demand: Sampler::new(s.app.service_time),
+            flow: Flow::default(),
         }
     }
 
@@ -106,6 +110,7 @@ impl Clients {
     }
 
     fn alloc(&mut self, r: Request) -> u32 {
+        self.flow.enter(r.issued);
         match self.free.pop() {
             Some(i) => {
                 // Keep the generation running so old events stay stale.
@@ -120,8 +125,10 @@ impl Clients {
         }
     }
 
-    fn release(&mut self, req: u32) {
-        self.slab[req as usize].in_use = false;
+    fn release(&mut self, req: u32, now: SimTime) {
+        let r = &mut self.slab[req as usize];
+        self.flow.leave(now, r.issued);
+        r.in_use = false;
         self.free.push(req);
     }
 
@@ -137,6 +144,16 @@ impl Clients {
     /// Counted requests still in flight.
     pub(crate) fn counted_in_flight(&self) -> u64 {
         self.slab.iter().filter(|r| r.in_use && r.counted).count() as u64
+    }
+
+    /// Requests in flight at `now`, and their summed age.
+    pub(crate) fn in_flight_age(&self, now: SimTime) -> (u64, u128) {
+        self.slab
+            .iter()
+            .filter(|r| r.in_use)
+            .fold((0, 0), |(n, age), r| {
+                (n + 1, age + u128::from(now - r.issued))
+            })
     }
 }
 
@@ -194,7 +211,7 @@ impl Sim<'_> {
                 // Failed at once and not retried: the breaker would refuse
                 // the retry too, and it exists to shed this load.
                 self.metrics.dropped(DropReason::CircuitOpen, r.counted);
-                self.clients.release(req);
+                self.clients.release(req, now);
                 return;
             }
             r.breaker_epoch = b.epoch();
@@ -315,7 +332,7 @@ impl Sim<'_> {
             self.metrics.retry_refused(counted);
         }
         self.metrics.dropped(reason, counted);
-        self.clients.release(req);
+        self.clients.release(req, self.sched.now());
     }
 
     /// Reports the outcome of `req`'s attempt to the circuit breaker.
@@ -352,6 +369,6 @@ impl Sim<'_> {
         }
         self.breaker_outcome(req, true);
         self.metrics.succeeded(latency, counted);
-        self.clients.release(req);
+        self.clients.release(req, now);
     }
 }

@@ -14,6 +14,7 @@ mod database;
 mod dist;
 mod faults;
 mod instance;
+mod invariants;
 mod kv;
 mod load_balancer;
 mod multi_writer;
@@ -37,6 +38,7 @@ use database::Db;
 pub use database::DbFailover;
 use faults::FaultState;
 use instance::Instance;
+pub use invariants::Invariants;
 use kv::{Kv, KvId};
 use load_balancer::LoadBalancer;
 pub use route53::DnsChange;
@@ -323,6 +325,8 @@ pub struct RunOutput {
     /// Instance-ns a cold standby's instances spent stopped (unpaid; 0
     /// without a cold standby).
     pub stopped_standby_ns: u128,
+    /// Little's law and conservation over the run, and what failed.
+    pub invariants: Invariants,
 }
 
 /// The whole simulated system.
@@ -569,7 +573,29 @@ impl<'s> Sim<'s> {
         let event_hash = self.sched.event_hash();
         let (trace_error, events, events_left_out) = self.trace.finish();
         let trackers = self.faults.trackers();
+        let (run_issued, run_ended) = self.metrics.run_flow();
+        let (in_table, in_table_age) = self.clients.in_flight_age(end);
         let metrics = self.metrics.finish(end, in_flight);
+        let invariants = invariants::check(
+            std::mem::take(&mut self.clients.flow),
+            end,
+            &invariants::Counts {
+                issued: run_issued,
+                ended: run_ended,
+                counted_issued: metrics.counts.issued,
+                counted_ended: metrics.counts.succeeded + metrics.counts.dropped_total(),
+                counted_in_flight: in_flight,
+                in_table,
+                in_table_age,
+            },
+        );
+        // Every test build stops at a broken invariant; a release build
+        // reports it (`sim run` exits 3).
+        debug_assert!(
+            invariants.hold(),
+            "invariants failed: {:?}",
+            invariants.violations
+        );
         let faults = trackers
             .into_iter()
             .map(|t| t.map(|id| metrics.faults[id].clone()))
@@ -597,6 +623,7 @@ impl<'s> Sim<'s> {
             idle_standby_ns,
             dns_changes: self.route53.map(|r| r.changes).unwrap_or_default(),
             stopped_standby_ns,
+            invariants,
         }
     }
 

@@ -367,14 +367,20 @@ pub fn run_one(s: &Scenario, spec: &RunSpec) -> Result<Row, String> {
         let mut s = s.clone();
         s.seed = spec.seed;
         let out = simulate(&s, Box::new(NullSink), None);
-        row_of(spec, &Summary::new(&s, &out))
+        if !out.invariants.hold() {
+            return Err(format!(
+                "internal error: invariant failed: {}",
+                out.invariants.violations.join("; ")
+            ));
+        }
+        Ok(row_of(spec, &Summary::new(&s, &out)))
     });
-    result.map_err(|payload| {
-        payload
+    result.unwrap_or_else(|payload| {
+        Err(payload
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "the run panicked".into())
+            .unwrap_or_else(|| "the run panicked".into()))
     })
 }
 
