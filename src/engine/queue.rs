@@ -73,9 +73,13 @@ pub struct Lane(usize);
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
     lanes: Vec<VecDeque<Entry<E>>>,
-    /// The key of each lane's front entry ([`EMPTY`] for an empty lane): a
-    /// pop scans this one small array instead of every lane's ring buffer.
+    /// The key of each lane's front entry ([`EMPTY`] for an empty lane).
     fronts: Vec<u128>,
+    /// The lane with the smallest front key and that key (`EMPTY` when every
+    /// lane is empty): a pop compares the heap's top with this one key, and
+    /// only a pop from a lane scans `fronts` again.
+    best_lane: usize,
+    best_key: u128,
 }
 
 /// The front key of an empty lane. No entry has it: the sequence number
@@ -94,6 +98,8 @@ impl<E> EventQueue<E> {
             heap: BinaryHeap::new(),
             lanes: Vec::new(),
             fronts: Vec::new(),
+            best_lane: 0,
+            best_key: EMPTY,
         }
     }
 
@@ -117,7 +123,12 @@ impl<E> EventQueue<E> {
             Some(last) if last.key() > entry.key() => self.heap.push(entry),
             Some(_) => q.push_back(entry),
             None => {
-                self.fronts[lane.0] = entry.key();
+                let key = entry.key();
+                self.fronts[lane.0] = key;
+                if key < self.best_key {
+                    self.best_key = key;
+                    self.best_lane = lane.0;
+                }
                 q.push_back(entry);
             }
         }
@@ -131,23 +142,27 @@ impl<E> EventQueue<E> {
     /// Removes the earliest event if it is due at or before `limit`.
     #[inline]
     pub fn pop_until(&mut self, limit: SimTime) -> Option<Entry<E>> {
-        let mut best = self.heap.peek().map_or(EMPTY, Entry::key);
-        let mut from_lane = usize::MAX;
-        for (i, &k) in self.fronts.iter().enumerate() {
-            if k < best {
-                best = k;
-                from_lane = i;
-            }
-        }
+        let heap_key = self.heap.peek().map_or(EMPTY, Entry::key);
+        let best = heap_key.min(self.best_key);
         if best == EMPTY || (best >> 64) as SimTime > limit {
             return None;
         }
-        if from_lane == usize::MAX {
+        if heap_key < self.best_key {
             return self.heap.pop();
         }
-        let q = &mut self.lanes[from_lane];
+        let lane = self.best_lane;
+        let q = &mut self.lanes[lane];
         let entry = q.pop_front();
-        self.fronts[from_lane] = q.front().map_or(EMPTY, Entry::key);
+        self.fronts[lane] = q.front().map_or(EMPTY, Entry::key);
+        // The popped lane's front moved on: find the smallest front again.
+        let (mut best_lane, mut best_key) = (0, EMPTY);
+        for (i, &k) in self.fronts.iter().enumerate() {
+            if k < best_key {
+                best_key = k;
+                best_lane = i;
+            }
+        }
+        (self.best_lane, self.best_key) = (best_lane, best_key);
         entry
     }
 
