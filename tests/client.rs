@@ -210,3 +210,36 @@ fn a_spike_issues_requests_at_the_integrated_rate() {
     );
     assert_eq!(sum.availability, Some(1.0));
 }
+
+/// A response due at the very nanosecond of its attempt's timeout loses:
+/// the timeout was scheduled when the attempt started, before the hop to
+/// the instance, and equal times fire in scheduling order. Only the first
+/// live timeout is an event (the others wait in the clients' queue), but it
+/// keeps the sequence number of its attempt's start, so the order is the
+/// same; one nanosecond more of timeout and every request succeeds.
+#[test]
+fn a_response_at_the_timeout_instant_loses_to_the_timeout() {
+    let yaml = "azs: [a]
+duration: 2m
+warmup: 0s
+network: { latency: 0s }
+app: { instances_per_az: 1, workers: 1000,
+       service_time: { dist: constant, value: 1s } }
+workload: { rate: 50/s, arrival: poisson, retries: 0, timeout: 1s }";
+    let tie = run(&load_str(yaml, "tie.yaml", "tie", &[]).unwrap());
+    let r = &tie.requests;
+    assert!(r.total > 5_000, "{}", r.total);
+    assert_eq!(r.succeeded, 0);
+    // The last second's requests are still in flight at the end.
+    assert_eq!(r.dropped.total + r.in_flight, r.total);
+    let later = run(&load_str(
+        yaml,
+        "tie.yaml",
+        "tie",
+        &["workload.timeout=1000000001ns".into()],
+    )
+    .unwrap());
+    let r = &later.requests;
+    assert_eq!(r.succeeded + r.in_flight, r.total);
+    assert_eq!(r.dropped.total, 0);
+}

@@ -110,7 +110,10 @@ fn instance_failure_event_hash_is_pinned() {
     assert_eq!(a, run(&s));
     assert_eq!(a.event_hash, PINNED_HASH);
 }
-const PINNED_HASH: &str = "97556de828a1aa97";
+// 9e9a48a6c7199396 since issue 8: the timeouts of attempts that already
+// ended are no longer events (they did nothing when they fired); every
+// other output of every shipped scenario is unchanged.
+const PINNED_HASH: &str = "9e9a48a6c7199396";
 
 /// Every shipped scenario writes its whole report: charts for its tiers,
 /// a timeline that starts with its first fault, and the HTML page.

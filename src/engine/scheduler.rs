@@ -79,6 +79,30 @@ impl<E: Traced> Scheduler<E> {
 
     /// Schedules `event` after `delay` on a FIFO lane; the caller promises the
     /// lane's delay is constant (a wrong promise falls back to the heap).
+    /// Takes the next sequence number for an event the caller may schedule
+    /// later with [`Scheduler::at_seq_on`]: it keeps its place among the
+    /// events of equal time as if it had been scheduled now.
+    #[inline]
+    pub fn reserve_seq(&mut self) -> u64 {
+        self.next_seq()
+    }
+
+    /// Schedules `event` at `at` with a sequence number taken earlier by
+    /// [`Scheduler::reserve_seq`], on `lane`.
+    #[inline]
+    pub fn at_seq_on(&mut self, lane: Lane, at: SimTime, seq: u64, event: E) {
+        debug_assert!(at >= self.now, "scheduling into the past");
+        debug_assert!(seq <= self.seq, "a sequence number not reserved");
+        self.queue.push_lane(
+            lane,
+            Entry {
+                time: at.max(self.now),
+                seq,
+                event,
+            },
+        );
+    }
+
     /// Schedules `event` at `at` on `lane`, whose events the caller
     /// schedules in time order (an out-of-order one goes to the heap).
     #[inline]

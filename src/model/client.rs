@@ -4,6 +4,8 @@
 //! workload's own stream, so the same request needs the same work whatever
 //! design serves it (common random numbers across designs).
 
+use std::collections::VecDeque;
+
 use rand::Rng;
 
 use super::arrivals::Arrivals;
@@ -66,6 +68,24 @@ pub(crate) struct Clients {
     demand: Sampler,
     /// Requests in the system over time, for Little's law.
     pub(crate) flow: Flow,
+    /// Every attempt's timeout, in deadline order (the timeout is the same
+    /// for all). Only the first live one is an event in the scheduler:
+    /// most attempts end before their timeout, and their timeouts are
+    /// dropped here without ever being events.
+    timeouts: VecDeque<PendingTimeout>,
+    /// Whether the front timeout is scheduled.
+    timeout_armed: bool,
+}
+
+/// An attempt's timeout: when, and the sequence number it took when the
+/// attempt started, so it fires in the same order among equal times as an
+/// event scheduled then would.
+#[derive(Debug, Clone, Copy)]
+struct PendingTimeout {
+    at: SimTime,
+    seq: u64,
+    req: u32,
+    attempt: u32,
 }
 
 impl Clients {
@@ -94,6 +114,8 @@ impl Clients {
             write_fraction: s.workload.write_fraction,
             demand: Sampler::new(s.app.service_time),
             flow: Flow::default(),
+            timeouts: VecDeque::new(),
+            timeout_armed: false,
         }
     }
 
@@ -229,12 +251,15 @@ impl Sim<'_> {
         if first && let Some(b) = self.clients.budget.as_mut() {
             b.first_attempt(self.sched.now());
         }
-        self.sched.after_on(
-            self.lanes.timeout,
-            w.timeout,
-            Event::Timeout { req, attempt },
-        );
         let now = self.now();
+        let seq = self.sched.reserve_seq();
+        self.clients.timeouts.push_back(PendingTimeout {
+            at: now.saturating_add(w.timeout),
+            seq,
+            req,
+            attempt,
+        });
+        self.arm_timeout();
         // Without `dns:` every client resolves to the first region.
         let region = self.route53.as_mut().map_or(0, |r| r.region(now));
         let Some((node, penalty)) =
@@ -300,6 +325,39 @@ impl Sim<'_> {
                     reason,
                 },
             );
+        }
+    }
+
+    /// The front timeout fired: the attempt fails if it is still live.
+    pub(super) fn on_timeout(&mut self, req: u32, attempt: u32) {
+        let t = self.clients.timeouts.pop_front();
+        debug_assert!(t.is_some_and(|t| (t.req, t.attempt) == (req, attempt)));
+        self.clients.timeout_armed = false;
+        if self.clients.is_live(req, attempt) {
+            self.fail_attempt(req, DropReason::Timeout);
+        }
+        self.arm_timeout();
+    }
+
+    /// Schedules the first timeout whose attempt is still live, unless one
+    /// is scheduled. An attempt that ended never becomes live again, so its
+    /// timeout would have done nothing: it is dropped without an event.
+    fn arm_timeout(&mut self) {
+        let c = &mut self.clients;
+        if c.timeout_armed {
+            return;
+        }
+        while let Some(&t) = c.timeouts.front() {
+            if c.is_live(t.req, t.attempt) {
+                let ev = Event::Timeout {
+                    req: t.req,
+                    attempt: t.attempt,
+                };
+                self.sched.at_seq_on(self.lanes.timeout, t.at, t.seq, ev);
+                c.timeout_armed = true;
+                return;
+            }
+            c.timeouts.pop_front();
         }
     }
 

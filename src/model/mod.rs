@@ -521,11 +521,7 @@ impl<'s> Sim<'s> {
                         self.fail_attempt(req, reason);
                     }
                 }
-                Event::Timeout { req, attempt } => {
-                    if self.clients.is_live(req, attempt) {
-                        self.fail_attempt(req, DropReason::Timeout);
-                    }
-                }
+                Event::Timeout { req, attempt } => self.on_timeout(req, attempt),
                 Event::Retry { req } => self.start_attempt(req),
                 Event::HealthCheck { target, reg } => self.on_health_check(target, reg),
                 Event::HealthResult { target, reg, ok } => self.on_health_result(target, reg, ok),
