@@ -76,7 +76,7 @@ pub(crate) struct Counts {
 }
 
 /// Little's law over the whole run, and any invariant that failed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Invariants {
     /// L: time-average number of requests in the system.
     pub mean_in_system: f64,

@@ -6,7 +6,7 @@ use crate::engine::{NANOS_PER_SEC, SimTime, as_secs_f64};
 use crate::metrics::{
     AlarmChange, AlarmOutcome, CapacitySummary, Confidence, DropReason, LatencySummary, Verdict,
 };
-use crate::model::{AsgReport, DbFailover, RunOutput};
+use crate::model::{AsgReport, DbFailover, Invariants, RunOutput};
 use crate::scenario::{
     Database, DbMode, FaultKind, LatencyTarget, Rule, Scenario, format_duration as fd,
 };
@@ -277,6 +277,9 @@ pub struct Summary {
     pub cost: CostSummary,
     /// The monitoring block's alarms.
     pub alarms: Vec<AlarmSummary>,
+    /// Little's law over the whole run (L, lambda, W) and any invariant
+    /// that failed (none, or the run exits 3).
+    pub invariants: Invariants,
     pub events_processed: u64,
     /// FNV-1a of the processed (time, kind, target) stream, hex.
     pub event_hash: String,
@@ -556,6 +559,7 @@ impl Summary {
                 .iter()
                 .map(|a| alarm_summary(a, s.duration))
                 .collect(),
+            invariants: out.invariants.clone(),
             events_processed: out.events_processed,
             event_hash: format!("{:016x}", out.event_hash),
         }
