@@ -553,7 +553,8 @@ fn bench(args: BenchArgs) -> Result<(), String> {
         if let Some(n) = args.sweep {
             return bench_sweep(s, n, args.jobs);
         }
-        print_bench(&s, None, &bench::measure(&s, args.repeat), args.repeat);
+        print_bench_header(&s, None, args.repeat);
+        print_bench(&bench::measure(&s, args.repeat));
         return Ok(());
     }
     for (k, case) in cases.iter().enumerate() {
@@ -564,6 +565,8 @@ fn bench(args: BenchArgs) -> Result<(), String> {
         if k > 0 {
             println!();
         }
+        // The header first: a large case takes a while.
+        print_bench_header(&s, Some(case.about), args.repeat);
         // The shorter baseline runs first, so the long run's peak cannot
         // be memory the allocator kept from it.
         let base = match case.baseline {
@@ -577,7 +580,7 @@ fn bench(args: BenchArgs) -> Result<(), String> {
             None => None,
         };
         let m = bench::measure(&s, args.repeat);
-        print_bench(&s, Some(case.about), &m, args.repeat);
+        print_bench(&m);
         if let Some((short, duration, b)) = base
             && let (Some(long), Some(short_mib)) = (m.peak_rss_mib, b.peak_rss_mib)
         {
@@ -591,12 +594,7 @@ fn bench(args: BenchArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn print_bench(
-    s: &Scenario,
-    about: Option<&str>,
-    m: &failover_sim::bench::Measurement,
-    repeat: u32,
-) {
+fn print_bench_header(s: &Scenario, about: Option<&str>, repeat: u32) {
     println!(
         "bench {}: {} simulated, best of {repeat}",
         s.name,
@@ -605,6 +603,9 @@ fn print_bench(
     if let Some(about) = about {
         println!("  ({about})");
     }
+}
+
+fn print_bench(m: &failover_sim::bench::Measurement) {
     println!("  wall time           {:.3} s", m.wall_s);
     println!(
         "  events              {} ({:.2} M events/s, {:.0} ns/event)",
