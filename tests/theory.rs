@@ -13,6 +13,23 @@ fn run(yaml: &str, seed: u64) -> Summary {
     Summary::new(&s, &out)
 }
 
+/// `instances` M/M/c queues behind a randomly routing LB: Poisson arrivals
+/// at `rate`, `c` workers with exponential service of mean `mean_ms` and
+/// room for `queue` waiting jobs each, no network latency, a timeout too
+/// long to matter, and `duration` with 10 s of warm-up.
+fn mmc_yaml(instances: u32, c: u32, queue: u32, mean_ms: f64, rate: f64, duration: &str) -> String {
+    format!(
+        "azs: [a]
+duration: {duration}
+warmup: 10s
+network: {{ latency: 0s }}
+load_balancer: {{ algorithm: random }}
+app: {{ instances_per_az: {instances}, workers: {c}, queue_capacity: {queue},
+       service_time: {{ dist: exponential, mean: {mean_ms}ms }} }}
+workload: {{ rate: {rate}/s, arrival: poisson, timeout: 1h, retries: 0 }}"
+    )
+}
+
 /// Mean and standard error of the mean over independent replications.
 fn mean_se(xs: &[f64]) -> (f64, f64) {
     let n = xs.len() as f64;
@@ -67,16 +84,7 @@ fn m_m_c_response_time_and_waiting_probability_match_erlang_c() {
     for rho in [0.3, 0.5, 0.8, 0.9] {
         let lambda_i = rho * f64::from(c) * mu;
         let rate = lambda_i * f64::from(instances);
-        let yaml = format!(
-            "azs: [a]
-duration: 1210s
-warmup: 10s
-network: {{ latency: 0s }}
-load_balancer: {{ algorithm: random }}
-app: {{ instances_per_az: {instances}, workers: {c}, queue_capacity: 100000,
-       service_time: {{ dist: exponential, mean: {mean_ms}ms }} }}
-workload: {{ rate: {rate}/s, arrival: poisson, timeout: 1h }}"
-        );
+        let yaml = mmc_yaml(instances, c, 100_000, mean_ms, rate, "1210s");
         let (ws, waits): (Vec<f64>, Vec<f64>) = (1..=8)
             .map(|seed| {
                 let s = run(&yaml, seed);
@@ -159,16 +167,7 @@ fn queue_full_fraction_matches_m_m_c_k_blocking() {
     for rho in [0.5, 0.9, 1.5] {
         let lambda_i = rho * f64::from(c) * mu;
         let rate = lambda_i * f64::from(instances);
-        let yaml = format!(
-            "azs: [a]
-duration: 610s
-warmup: 10s
-network: {{ latency: 0s }}
-load_balancer: {{ algorithm: random }}
-app: {{ instances_per_az: {instances}, workers: {c}, queue_capacity: {queue},
-       service_time: {{ dist: exponential, mean: {mean_ms}ms }} }}
-workload: {{ rate: {rate}/s, arrival: poisson, timeout: 1h, retries: 0 }}"
-        );
+        let yaml = mmc_yaml(instances, c, queue, mean_ms, rate, "610s");
         let fracs: Vec<f64> = (1..=8)
             .map(|seed| {
                 let s = run(&yaml, seed);
@@ -517,16 +516,7 @@ fn batch_means_intervals_cover_the_m_m_c_mean_response_time() {
     let mu = 1000.0 / mean_ms;
     let lambda_i = rho * f64::from(c) * mu;
     let rate = lambda_i * f64::from(instances);
-    let yaml = format!(
-        "azs: [a]
-duration: 510s
-warmup: 10s
-network: {{ latency: 0s }}
-load_balancer: {{ algorithm: random }}
-app: {{ instances_per_az: {instances}, workers: {c}, queue_capacity: 100000,
-       service_time: {{ dist: exponential, mean: {mean_ms}ms }} }}
-workload: {{ rate: {rate}/s, arrival: poisson, timeout: 1h }}"
-    );
+    let yaml = mmc_yaml(instances, c, 100_000, mean_ms, rate, "510s");
     let a = lambda_i / mu;
     let theory = 1000.0 * (1.0 / mu + erlang_c(c, a) / (f64::from(c) * mu - lambda_i));
     let (mut covered, mut est, mut se2, mut lag1) = (0u32, Vec::new(), Vec::new(), Vec::new());

@@ -107,16 +107,8 @@ impl<E: Traced> Scheduler<E> {
     /// schedules in time order (an out-of-order one goes to the heap).
     #[inline]
     pub fn at_on(&mut self, lane: Lane, at: SimTime, event: E) {
-        debug_assert!(at >= self.now, "scheduling into the past");
         let seq = self.next_seq();
-        self.queue.push_lane(
-            lane,
-            Entry {
-                time: at.max(self.now),
-                seq,
-                event,
-            },
-        );
+        self.at_seq_on(lane, at, seq, event);
     }
 
     #[inline]
