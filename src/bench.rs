@@ -128,6 +128,11 @@ pub fn measure(s: &Scenario, repeat: u32) -> Measurement {
         last = Some(out);
     }
     let out = last.expect("at least one repetition");
+    assert!(
+        out.invariants.hold(),
+        "internal error: invariant failed: {:?}",
+        out.invariants.violations
+    );
     Measurement {
         wall_s: best,
         events: out.events_processed,
@@ -136,7 +141,10 @@ pub fn measure(s: &Scenario, repeat: u32) -> Measurement {
     }
 }
 
-/// Resets the peak-RSS counter of this process (Linux 4.0+).
+/// Resets the peak-RSS counter of this process (Linux 4.0+) to its current
+/// size, which includes the binary and what the allocator kept from earlier
+/// runs: compare cases run alone (`--case`), and see `tests/memory.rs` for
+/// heap bytes counted exactly.
 fn reset_peak_rss() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }

@@ -567,8 +567,8 @@ fn bench(args: BenchArgs) -> Result<(), String> {
         }
         // The header first: a large case takes a while.
         print_bench_header(&s, Some(case.about), args.repeat);
-        // The shorter baseline runs first, so the long run's peak cannot
-        // be memory the allocator kept from it.
+        // The shorter baseline runs first, so memory the allocator keeps
+        // after it counts against the baseline, not the long run.
         let base = match case.baseline {
             Some(short) => {
                 let mut set = args.set.clone();

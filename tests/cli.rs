@@ -391,3 +391,52 @@ fn check_invariants_prints_littles_law_and_exits_0() {
     assert!(o.stdout.is_empty());
     assert!(String::from_utf8_lossy(&o.stderr).starts_with("invariants: L "));
 }
+
+#[test]
+fn a_broken_invariant_exits_3_and_says_it_is_a_bug() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let o = sim()
+        .env("FAILOVER_SIM_BREAK_INVARIANTS", "1")
+        .args([
+            "run",
+            "scenarios/az-outage.yaml",
+            "--set",
+            "duration=11m",
+            "--out",
+            out,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("internal error: invariant failed: forced by"),
+        "{err}"
+    );
+    assert!(
+        err.contains("a bug in failover-sim") && err.contains("seed 42"),
+        "{err}"
+    );
+    // The outputs are written, for the report.
+    assert!(dir.path().join("az-outage/summary.json").exists());
+    // In a sweep, that run fails (exit 1) instead of stopping the study.
+    let o = sim()
+        .env("FAILOVER_SIM_BREAK_INVARIANTS", "1")
+        .args([
+            "sweep",
+            "scenarios/az-outage.yaml",
+            "--set",
+            "duration=11m",
+            "--seeds",
+            "2",
+            "--quiet",
+            "--out",
+            out,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("invariant failed"), "{err}");
+}

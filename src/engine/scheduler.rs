@@ -77,8 +77,6 @@ impl<E: Traced> Scheduler<E> {
         self.at(self.now.saturating_add(delay), event);
     }
 
-    /// Schedules `event` after `delay` on a FIFO lane; the caller promises the
-    /// lane's delay is constant (a wrong promise falls back to the heap).
     /// Takes the next sequence number for an event the caller may schedule
     /// later with [`Scheduler::at_seq_on`]: it keeps its place among the
     /// events of equal time as if it had been scheduled now.
@@ -111,6 +109,8 @@ impl<E: Traced> Scheduler<E> {
         self.at_seq_on(lane, at, seq, event);
     }
 
+    /// Schedules `event` after `delay` on a FIFO lane; the caller promises the
+    /// lane's delay is constant (a wrong promise falls back to the heap).
     #[inline]
     pub fn after_on(&mut self, lane: Lane, delay: SimTime, event: E) {
         let seq = self.next_seq();

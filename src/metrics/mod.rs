@@ -242,6 +242,9 @@ pub struct Recorder {
     /// warm-up included: one side of the conservation check.
     run_issued: u64,
     run_ended: u64,
+    /// Their summed time in the system (latency of a success, age at the
+    /// drop of a failure): Little's law's W side, as the metrics saw it.
+    run_time_ns: u128,
     setup: MetricsSetup,
     /// Time of the last `advance`: the time of what is recorded.
     now: SimTime,
@@ -316,6 +319,7 @@ impl Recorder {
         Recorder {
             run_issued: 0,
             run_ended: 0,
+            run_time_ns: 0,
             now: 0,
             sub_end: SUB_BUCKET,
             sub_ok: 0,
@@ -457,6 +461,7 @@ impl Recorder {
     pub fn succeeded(&mut self, latency: SimTime, counted: bool) {
         let us = (latency / NANOS_PER_MICRO).max(1);
         self.run_ended += 1;
+        self.run_time_ns += u128::from(latency);
         self.sub_ok += 1;
         self.row.succeeded += 1;
         self.row_hist.saturating_record(us);
@@ -468,10 +473,11 @@ impl Recorder {
         }
     }
 
-    /// A request was dropped for `reason`.
+    /// A request was dropped for `reason`, `age` after it was issued.
     #[inline]
-    pub fn dropped(&mut self, reason: DropReason, counted: bool) {
+    pub fn dropped(&mut self, reason: DropReason, counted: bool, age: SimTime) {
         self.run_ended += 1;
+        self.run_time_ns += u128::from(age);
         self.sub_fail += 1;
         self.row.dropped[reason.index()] += 1;
         if counted {
@@ -548,9 +554,10 @@ impl Recorder {
     }
 
     /// Closes the run at `end` and returns the figures.
-    /// Requests issued and ended over the whole run, warm-up included.
-    pub fn run_flow(&self) -> (u64, u64) {
-        (self.run_issued, self.run_ended)
+    /// Requests issued and ended over the whole run, warm-up included, and
+    /// the ended ones' summed time in the system.
+    pub fn run_flow(&self) -> (u64, u64, u128) {
+        (self.run_issued, self.run_ended, self.run_time_ns)
     }
 
     pub fn finish(mut self, end: SimTime, in_flight: u64) -> MetricsReport {

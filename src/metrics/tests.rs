@@ -35,7 +35,7 @@ fn drive(
         let in_bad = t >= from && t < to;
         let k = (t / (10 * MS)) % 100;
         if in_bad && k < fail_per_sec {
-            r.dropped(DropReason::Timeout, true);
+            r.dropped(DropReason::Timeout, true, 0);
         } else {
             r.succeeded(20 * MS, true);
         }
@@ -129,7 +129,7 @@ fn warmup_requests_are_not_counted_and_gauges_start_after_warmup() {
     r.succeeded(5 * MS, false);
     r.advance(12 * S);
     r.issued(true);
-    r.dropped(DropReason::QueueFull, true);
+    r.dropped(DropReason::QueueFull, true, 0);
     r.set_healthy(12 * S, 0, 0);
     r.set_healthy(14 * S, 1, 0);
     r.set_healthy(15 * S, 0, 1);
@@ -161,7 +161,7 @@ fn windows_without_completions_are_no_evidence_of_recovery() {
     // One failure at 2 s, then silence: no window ever shows a success.
     r.advance(2 * S);
     r.issued(true);
-    r.dropped(DropReason::Timeout, true);
+    r.dropped(DropReason::Timeout, true, 0);
     let f = &r.finish(60 * S, 0).faults[id];
     assert_eq!(f.verdict, Verdict::NotRecovered);
     assert_eq!(f.recovered, None);

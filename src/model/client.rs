@@ -88,6 +88,13 @@ struct PendingTimeout {
     attempt: u32,
 }
 
+/// Whether `attempt` is the live attempt of request `req` in `slab`.
+#[inline]
+fn live(slab: &[Request], req: u32, attempt: u32) -> bool {
+    let r = &slab[req as usize];
+    r.in_use && r.attempt_live && r.attempt == attempt
+}
+
 impl Clients {
     pub(crate) fn new(s: &Scenario) -> Clients {
         Clients {
@@ -122,8 +129,7 @@ impl Clients {
     /// Whether `attempt` is the live attempt of request `req`.
     #[inline]
     pub(crate) fn is_live(&self, req: u32, attempt: u32) -> bool {
-        let r = &self.slab[req as usize];
-        r.in_use && r.attempt_live && r.attempt == attempt
+        live(&self.slab, req, attempt)
     }
 
     #[inline]
@@ -149,7 +155,7 @@ impl Clients {
 
     fn release(&mut self, req: u32, now: SimTime) {
         let r = &mut self.slab[req as usize];
-        self.flow.leave(now, r.issued);
+        self.flow.leave(now);
         r.in_use = false;
         self.free.push(req);
     }
@@ -166,6 +172,24 @@ impl Clients {
     /// Counted requests still in flight.
     pub(crate) fn counted_in_flight(&self) -> u64 {
         self.slab.iter().filter(|r| r.in_use && r.counted).count() as u64
+    }
+
+    /// Drops the timeouts of ended attempts once they outnumber the
+    /// requests in flight (plus slack): otherwise a timeout longer than the
+    /// run would keep every attempt's. The scheduled front stays, and the
+    /// rest keep their order, so nothing fires differently. Amortised O(1):
+    /// at most one live timeout per request in flight survives.
+    fn compact_timeouts(&mut self) {
+        if self.timeouts.len() <= 2 * self.flow.live() as usize + 1024 {
+            return;
+        }
+        let slab = &self.slab;
+        let mut keep_front = self.timeout_armed;
+        self.timeouts.retain(|t| {
+            let keep = keep_front || live(slab, t.req, t.attempt);
+            keep_front = false;
+            keep
+        });
     }
 
     /// Requests in flight at `now`, and their summed age.
@@ -232,7 +256,8 @@ impl Sim<'_> {
             if !b.admit(now) {
                 // Failed at once and not retried: the breaker would refuse
                 // the retry too, and it exists to shed this load.
-                self.metrics.dropped(DropReason::CircuitOpen, r.counted);
+                self.metrics
+                    .dropped(DropReason::CircuitOpen, r.counted, now - r.issued);
                 self.clients.release(req, now);
                 return;
             }
@@ -259,6 +284,7 @@ impl Sim<'_> {
             req,
             attempt,
         });
+        self.clients.compact_timeouts();
         self.arm_timeout();
         // Without `dns:` every client resolves to the first region.
         let region = self.route53.as_mut().map_or(0, |r| r.region(now));
@@ -389,8 +415,10 @@ impl Sim<'_> {
             }
             self.metrics.retry_refused(counted);
         }
-        self.metrics.dropped(reason, counted);
-        self.clients.release(req, self.sched.now());
+        let now = self.now();
+        let age = now - self.clients.slab[req as usize].issued;
+        self.metrics.dropped(reason, counted, age);
+        self.clients.release(req, now);
     }
 
     /// Reports the outcome of `req`'s attempt to the circuit breaker.
