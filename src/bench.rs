@@ -76,17 +76,22 @@ pub fn case(name: &str) -> Option<&'static Case> {
     CASES.iter().find(|c| c.name == name)
 }
 
+/// `set` after `warmup=0s`: a benchmark counts every request unless told
+/// otherwise.
+pub fn overrides(set: &[String]) -> Vec<String> {
+    std::iter::once("warmup=0s".to_string())
+        .chain(set.iter().cloned())
+        .collect()
+}
+
 impl Case {
-    /// The case's scenario with `set` applied (`warmup=0s` first: a
-    /// benchmark counts every request).
+    /// The case's scenario with [`overrides`] of `set` applied.
     pub fn scenario(&self, set: &[String]) -> Result<Scenario, ScenarioError> {
-        let mut all = vec!["warmup=0s".to_string()];
-        all.extend(set.iter().cloned());
         scenario::load_str(
             self.yaml,
             &format!("{}.yaml (built in)", self.name),
             self.name,
-            &all,
+            &overrides(set),
         )
     }
 }

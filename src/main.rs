@@ -547,9 +547,7 @@ fn bench(args: BenchArgs) -> Result<(), String> {
         (None, None) => bench::CASES.iter().collect(),
     };
     if let Some(f) = &args.file {
-        let mut set = vec!["warmup=0s".to_string()];
-        set.extend(args.set.iter().cloned());
-        let s = scaled(load(f, &set)?);
+        let s = scaled(load(f, &bench::overrides(&args.set))?);
         if let Some(n) = args.sweep {
             return bench_sweep(s, n, args.jobs);
         }

@@ -347,22 +347,30 @@ fn absurd_sizes_are_refused_with_a_message_not_an_abort() {
     }
 }
 
+/// `sim COMMAND scenarios/az-outage.yaml --set duration=11m ARGS... --out
+/// OUT`, with `env` set.
+fn short_az_outage(
+    command: &str,
+    args: &[&str],
+    out: &str,
+    env: Option<(&str, &str)>,
+) -> std::process::Output {
+    let mut cmd = sim();
+    if let Some((k, v)) = env {
+        cmd.env(k, v);
+    }
+    cmd.args([command, "scenarios/az-outage.yaml", "--set", "duration=11m"])
+        .args(args)
+        .args(["--out", out])
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn check_invariants_prints_littles_law_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().to_str().unwrap();
-    let o = sim()
-        .args([
-            "run",
-            "scenarios/az-outage.yaml",
-            "--set",
-            "duration=11m",
-            "--check-invariants",
-            "--out",
-            out,
-        ])
-        .output()
-        .unwrap();
+    let o = short_az_outage("run", &["--check-invariants"], out, None);
     assert_eq!(o.status.code(), Some(0));
     let text = String::from_utf8_lossy(&o.stdout);
     let line = text
@@ -374,19 +382,7 @@ fn check_invariants_prints_littles_law_and_exits_0() {
         "{line}"
     );
     // Under --quiet the line goes to stderr and stdout stays empty.
-    let o = sim()
-        .args([
-            "run",
-            "scenarios/az-outage.yaml",
-            "--set",
-            "duration=11m",
-            "--check-invariants",
-            "--quiet",
-            "--out",
-            out,
-        ])
-        .output()
-        .unwrap();
+    let o = short_az_outage("run", &["--check-invariants", "--quiet"], out, None);
     assert_eq!(o.status.code(), Some(0));
     assert!(o.stdout.is_empty());
     assert!(String::from_utf8_lossy(&o.stderr).starts_with("invariants: L "));
@@ -396,18 +392,8 @@ fn check_invariants_prints_littles_law_and_exits_0() {
 fn a_broken_invariant_exits_3_and_says_it_is_a_bug() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().to_str().unwrap();
-    let o = sim()
-        .env("FAILOVER_SIM_BREAK_INVARIANTS", "1")
-        .args([
-            "run",
-            "scenarios/az-outage.yaml",
-            "--set",
-            "duration=11m",
-            "--out",
-            out,
-        ])
-        .output()
-        .unwrap();
+    let broken = Some(("FAILOVER_SIM_BREAK_INVARIANTS", "1"));
+    let o = short_az_outage("run", &[], out, broken);
     assert_eq!(o.status.code(), Some(3));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -421,21 +407,7 @@ fn a_broken_invariant_exits_3_and_says_it_is_a_bug() {
     // The outputs are written, for the report.
     assert!(dir.path().join("az-outage/summary.json").exists());
     // In a sweep, that run fails (exit 1) instead of stopping the study.
-    let o = sim()
-        .env("FAILOVER_SIM_BREAK_INVARIANTS", "1")
-        .args([
-            "sweep",
-            "scenarios/az-outage.yaml",
-            "--set",
-            "duration=11m",
-            "--seeds",
-            "2",
-            "--quiet",
-            "--out",
-            out,
-        ])
-        .output()
-        .unwrap();
+    let o = short_az_outage("sweep", &["--seeds", "2", "--quiet"], out, broken);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("invariant failed"), "{err}");

@@ -88,6 +88,17 @@ struct PendingTimeout {
     attempt: u32,
 }
 
+/// The requests still in flight at the end of a run.
+#[derive(Debug, Default)]
+pub(crate) struct InFlight {
+    pub all: u64,
+    /// Of those, the ones issued after warm-up.
+    pub counted: u64,
+    /// Their summed age, and the oldest one's.
+    pub age: u128,
+    pub oldest: Option<SimTime>,
+}
+
 /// Whether `attempt` is the live attempt of request `req` in `slab`.
 #[inline]
 fn live(slab: &[Request], req: u32, attempt: u32) -> bool {
@@ -160,20 +171,6 @@ impl Clients {
         self.free.push(req);
     }
 
-    /// Age at `now` of the oldest request still in flight, if any.
-    pub(crate) fn oldest_age(&self, now: SimTime) -> Option<SimTime> {
-        self.slab
-            .iter()
-            .filter(|r| r.in_use)
-            .map(|r| now - r.issued)
-            .max()
-    }
-
-    /// Counted requests still in flight.
-    pub(crate) fn counted_in_flight(&self) -> u64 {
-        self.slab.iter().filter(|r| r.in_use && r.counted).count() as u64
-    }
-
     /// Drops the timeouts of ended attempts once they outnumber the
     /// requests in flight (plus slack): otherwise a timeout longer than the
     /// run would keep every attempt's. The scheduled front stays, and the
@@ -192,14 +189,17 @@ impl Clients {
         });
     }
 
-    /// Requests in flight at `now`, and their summed age.
-    pub(crate) fn in_flight_age(&self, now: SimTime) -> (u64, u128) {
-        self.slab
-            .iter()
-            .filter(|r| r.in_use)
-            .fold((0, 0), |(n, age), r| {
-                (n + 1, age + u128::from(now - r.issued))
-            })
+    /// The requests still in flight at `now`, in one pass over the table.
+    pub(crate) fn in_flight(&self, now: SimTime) -> InFlight {
+        let mut f = InFlight::default();
+        for r in self.slab.iter().filter(|r| r.in_use) {
+            let age = now - r.issued;
+            f.all += 1;
+            f.counted += u64::from(r.counted);
+            f.age += u128::from(age);
+            f.oldest = f.oldest.max(Some(age));
+        }
+        f
     }
 }
 
