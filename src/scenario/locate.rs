@@ -215,6 +215,22 @@ impl Indexer {
     }
 }
 
+/// Where the first alias (`*name`) of `text` is used, if any.
+pub(crate) fn first_alias(text: &str) -> Option<Pos> {
+    #[derive(Default)]
+    struct First(Option<Pos>);
+    impl MarkedEventReceiver for First {
+        fn on_event(&mut self, ev: Event, mark: Marker) {
+            if self.0.is_none() && matches!(ev, Event::Alias(_)) {
+                self.0 = Some((mark.line(), mark.col() + 1));
+            }
+        }
+    }
+    let mut first = First::default();
+    let _ = Parser::new_from_str(text).load(&mut first, false);
+    first.0
+}
+
 impl MarkedEventReceiver for Indexer {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         // Only one document is a scenario; serde_yaml rejects the others.

@@ -51,13 +51,45 @@ pub struct Source {
     pub stem: String,
 }
 
+/// The largest scenario file read: the shipped ones are under 10 KB, and
+/// a file of thousands of faults is well under 1 MB. Reading stops there,
+/// so a huge file, or `/dev/zero`, costs nothing.
+pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
 impl Source {
     /// Reads `path` as UTF-8 text.
     pub fn read(path: &Path) -> Result<Source, ScenarioError> {
+        use std::io::Read as _;
         let origin = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| {
+        let cannot = |e: std::io::Error| {
             ScenarioError::whole(&origin, format!("cannot read the scenario file: {e}"))
-        })?;
+        };
+        let file = std::fs::File::open(path).map_err(cannot)?;
+        if file.metadata().is_ok_and(|m| m.is_dir()) {
+            return Err(ScenarioError::whole(
+                &origin,
+                "is a folder: give a scenario file (scenarios/*.yaml)",
+            ));
+        }
+        let mut bytes = Vec::new();
+        file.take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(cannot)?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(ScenarioError::whole(
+                &origin,
+                format!(
+                    "the file is larger than {} MiB: a scenario file is a few KB of YAML \
+                     (is this the right file?)",
+                    MAX_FILE_BYTES / (1024 * 1024)
+                ),
+            ));
+        }
+        Self::decode(bytes, origin, path)
+    }
+
+    /// Decodes a file's bytes as UTF-8, placing a bad byte at its line.
+    fn decode(bytes: Vec<u8>, origin: String, path: &Path) -> Result<Source, ScenarioError> {
         let text = String::from_utf8(bytes).map_err(|e| {
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
             // Everything before the bad byte is valid, so this cannot fail.
@@ -127,6 +159,19 @@ fn parse_document(text: &str, origin: &str) -> Result<Value, ScenarioError> {
             ..ScenarioError::whole(origin, message)
         }
     };
+    if let Some((line, column)) = too_deep(text) {
+        return Err(ScenarioError {
+            line: Some(line),
+            column: Some(column),
+            ..ScenarioError::whole(
+                origin,
+                format!(
+                    "brackets nested more than {MAX_NESTING} deep: a scenario needs a few \
+                     levels (the YAML parser would take minutes on this)"
+                ),
+            )
+        });
+    }
     let mut doc: Value = serde_yaml::from_str(text).map_err(|e| {
         // serde_yaml points at the mapping; the second occurrence helps more.
         if e.to_string().contains("duplicate entry with key")
@@ -147,6 +192,19 @@ fn parse_document(text: &str, origin: &str) -> Result<Value, ScenarioError> {
             };
         }
         let loc = e.location();
+        // An alias bomb: serde_yaml stops expanding, without a position.
+        if e.to_string().contains("repetition limit exceeded") {
+            let at = locate::first_alias(text);
+            return ScenarioError {
+                line: at.map(|p| p.0),
+                column: at.map(|p| p.1),
+                ..ScenarioError::whole(
+                    origin,
+                    "the aliases (`*name`) expand to too many values, as a YAML bomb does: \
+                     write the repeated blocks out, or use fewer levels of aliases",
+                )
+            };
+        }
         ScenarioError {
             line: loc.as_ref().map(|l| l.line()),
             column: loc.as_ref().map(|l| l.column()),
@@ -178,6 +236,54 @@ fn parse_document(text: &str, origin: &str) -> Result<Value, ScenarioError> {
         ))
     })?;
     Ok(doc)
+}
+
+/// How deep `[` and `{` may nest. serde_yaml refuses more than 128 levels,
+/// but only after libyaml has scanned the whole text, in time quadratic in
+/// the depth: 3 million brackets took minutes.
+const MAX_NESTING: usize = 100;
+
+/// Where flow brackets first nest deeper than [`MAX_NESTING`], if they do
+/// (brackets in quotes and comments do not count).
+fn too_deep(text: &str) -> Option<(usize, usize)> {
+    let (mut depth, mut line, mut column) = (0usize, 1, 0);
+    let mut quote = None;
+    let mut comment = false;
+    let mut escaped = false;
+    let mut prev = '\n';
+    for c in text.chars() {
+        column += 1;
+        if c == '\n' {
+            (line, column, comment) = (line + 1, 0, false);
+            // A quoted scalar may span lines; a comment may not.
+        }
+        match quote {
+            _ if comment => {}
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if q == '"' && c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                '#' if prev.is_whitespace() => comment = true,
+                '"' | '\'' if !prev.is_alphanumeric() => quote = Some(c),
+                '[' | '{' => {
+                    depth += 1;
+                    if depth > MAX_NESTING {
+                        return Some((line, column));
+                    }
+                }
+                ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+        prev = c;
+    }
+    None
 }
 
 pub(crate) fn kind_of(value: &Value) -> &'static str {
@@ -297,6 +403,25 @@ mod tests {
         assert_eq!(strip_location("bad at position 12"), "bad");
         assert_eq!(strip_location("look at this"), "look at this");
         assert_eq!(strip_location("at line x"), "at line x");
+    }
+
+    #[test]
+    fn brackets_nested_too_deep_are_found_outside_quotes_and_comments() {
+        let deep = format!("a: {}1{}", "[".repeat(101), "]".repeat(101));
+        assert_eq!(too_deep(&deep), Some((1, 104)));
+        let ok = format!("a: {}1{}", "[".repeat(100), "]".repeat(100));
+        assert_eq!(too_deep(&ok), None);
+        // Siblings do not add up.
+        assert_eq!(too_deep(&"a: [[1], [2]]\n".repeat(1000)), None);
+        let quoted = format!(
+            "a: \"{}\\\"\"\nb: '{}'\n# {}\nc: [1]",
+            "[".repeat(200),
+            "{".repeat(200),
+            "[".repeat(200)
+        );
+        assert_eq!(too_deep(&quoted), None);
+        let second_line = format!("a: 1\nb: {}", "{x: ".repeat(101));
+        assert_eq!(too_deep(&second_line), Some((2, 4 + 4 * 100)));
     }
 
     #[test]

@@ -93,6 +93,12 @@ fn parse_path(key: &str) -> Result<KeyPath, String> {
 fn parse_value(text: &str) -> Result<Value, String> {
     let trimmed = text.trim();
     let flow = trimmed.starts_with(['[', '{', '"', '\'']);
+    if let Some((_, column)) = super::too_deep(text) {
+        return Err(format!(
+            "brackets nested more than {} deep (at character {column} of the value)",
+            super::MAX_NESTING
+        ));
+    }
     match serde_yaml::from_str::<Value>(text) {
         Ok(Value::Mapping(_) | Value::Sequence(_)) if !flow => {
             Ok(Value::String(trimmed.to_string()))

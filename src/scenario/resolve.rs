@@ -191,6 +191,14 @@ pub(crate) fn resolve(raw: &RawScenario, default_name: &str) -> Res<Scenario> {
     }
     // Faults refer to AZs, instances and the data tier, so they come last.
     let faults_path = root.key("faults");
+    let count = raw.faults.as_ref().map_or(0, Vec::len);
+    if count > MAX_FAULTS {
+        // The model counts the faults holding a target down in 16 bits.
+        return Err(Issue::at(
+            &faults_path,
+            format!("{count} faults; at most {MAX_FAULTS} are supported"),
+        ));
+    }
     for (i, raw_fault) in raw.faults.iter().flatten().enumerate() {
         let fault = resolve_fault(raw_fault, &scenario, &faults_path.index(i))?;
         scenario.faults.push(fault);
@@ -982,6 +990,9 @@ pub(crate) fn spread(total: u32, azs: usize) -> Vec<u32> {
 /// Most instances a group may have: far beyond any real group, small enough
 /// that every instance's worker slots fit in memory.
 const MAX_GROUP: u32 = 100_000;
+/// Faults in one scenario (each target's count of faults holding it down
+/// is 16 bits).
+const MAX_FAULTS: usize = 10_000;
 
 fn resolve_autoscaling(
     raw: &RawAutoScaling,
