@@ -11,6 +11,7 @@ use clap::Args;
 use rayon::prelude::*;
 
 use failover_sim::check::{self, Expectation};
+use failover_sim::guard;
 use failover_sim::library;
 use failover_sim::metrics::NullSink;
 use failover_sim::report::{self, Label, Lang, Summary, label, text};
@@ -45,6 +46,10 @@ pub struct CheckArgs {
     /// Print only the expectations that fail, and errors.
     #[arg(long, short)]
     quiet: bool,
+    /// Check files whose estimated work or memory is over the limits of
+    /// `sim run` and `sim sweep`.
+    #[arg(long)]
+    allow_large: bool,
 }
 
 /// One file to check: its designs (variants, or the scenario itself) and
@@ -111,7 +116,21 @@ pub fn check(args: CheckArgs) -> Result<u8, String> {
     let mut code = 0u8;
     let mut files = Vec::new();
     for path in &args.files {
-        match prepare(path, &args.set) {
+        let guarded = prepare(path, &args.set).and_then(|c| {
+            let runs: Vec<_> = c
+                .designs
+                .iter()
+                .map(|(_, s)| (guard::estimate(s, false), args.seeds as usize))
+                .collect();
+            let threads = args
+                .jobs
+                .filter(|&j| j > 0)
+                .unwrap_or_else(rayon::current_num_threads);
+            guard::check_study(&runs, threads, args.allow_large)
+                .map_err(|e| format!("{}: {e}", c.origin))?;
+            Ok(c)
+        });
+        match guarded {
             Ok(c) => files.push(c),
             Err(e) => {
                 eprintln!("error: {e}");
@@ -550,6 +569,10 @@ pub struct ExplainArgs {
     /// Timeline lines per run.
     #[arg(long, default_value_t = 40)]
     lines: usize,
+    /// Explain a scenario whose estimated work or memory is over the limits
+    /// of `sim run`.
+    #[arg(long)]
+    allow_large: bool,
 }
 
 /// One explained run.
@@ -582,6 +605,9 @@ pub fn explain(args: ExplainArgs) -> Result<u8, String> {
                 names.join(", ")
             ));
         }
+    }
+    for (_, s) in &checked.designs {
+        guard::estimate(s, false).check(args.allow_large)?;
     }
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));

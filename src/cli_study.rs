@@ -59,6 +59,14 @@ fn study(req: sweep::Request, args: &StudyArgs, gate: Option<Vec<usize>>) -> Res
     let jobs = args.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });
+    // Refused before the folder is touched.
+    let shards = args.shard.map_or(1, |s| s.n as usize);
+    let per_point = (plan.seeds as usize).div_ceil(shards);
+    let estimates: Vec<_> = scenarios
+        .iter()
+        .map(|s| (failover_sim::guard::estimate(s, false), per_point))
+        .collect();
+    failover_sim::guard::check_study(&estimates, jobs, args.allow_large)?;
     let dir = args.out.clone().unwrap_or_else(|| default_dir(&plan));
     let existing = if args.resume {
         output::Existing::Resume

@@ -14,6 +14,7 @@
 pub mod bench;
 pub mod check;
 pub mod engine;
+pub mod guard;
 pub mod library;
 pub mod metrics;
 pub mod model;

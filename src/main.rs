@@ -89,6 +89,10 @@ struct StudyArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
+    /// Run a study whose estimated work or memory is over the limits
+    /// (10^11 events in all, 10^10 or 4 GiB per run).
+    #[arg(long)]
+    allow_large: bool,
 }
 
 #[derive(Args)]
@@ -159,7 +163,16 @@ struct RunArgs {
     /// Folder for results; the run writes into OUT/<scenario name>/.
     #[arg(long, default_value = "output")]
     out: PathBuf,
-    /// Also write events.jsonl: every fault, status, health and DNS change.
+    /// Replace the run already in OUT/<scenario name>/ (without it, a
+    /// second run into the same folder is refused).
+    #[arg(long)]
+    force: bool,
+    /// Run even if the estimated work or memory is over the limits (10^10
+    /// events, 4 GiB): the estimate is printed when a run is refused.
+    #[arg(long)]
+    allow_large: bool,
+    /// Also write events.jsonl: every fault, status, health and DNS change
+    /// (streamed to the file as the run goes).
     #[arg(long)]
     trace: bool,
     /// Also write the charts as PNG images.
@@ -239,6 +252,10 @@ struct BenchArgs {
     /// Threads of the --sweep timing (default: every core).
     #[arg(long, short)]
     jobs: Option<usize>,
+    /// Time a scenario even if its estimated work or memory is over the
+    /// limits of `sim run`.
+    #[arg(long)]
+    allow_large: bool,
 }
 
 #[derive(Args)]
@@ -308,6 +325,7 @@ fn run(args: RunArgs) -> Result<u8, String> {
     if let Some(seed) = args.seed {
         s.seed = seed;
     }
+    failover_sim::guard::estimate(&s, args.metrics_out.is_some()).check(args.allow_large)?;
     let started = Instant::now();
     let bar = progress_bar(&s, args.quiet || args.json);
     let progress = bar
@@ -318,6 +336,7 @@ fn run(args: RunArgs) -> Result<u8, String> {
         png: args.png,
         metrics_out: args.metrics_out.clone(),
         metrics_start: args.metrics_start,
+        force: args.force,
     };
     let result = report::run_to_dir(&s, &args.out, &opts, progress);
     if let Some(bar) = bar {
@@ -534,9 +553,10 @@ fn bench(args: BenchArgs) -> Result<(), String> {
     if args.scale == 0 || args.repeat == 0 {
         return Err("--scale and --repeat must be at least 1".into());
     }
-    let scaled = |mut s: Scenario| {
+    let scaled = |mut s: Scenario| -> Result<Scenario, String> {
         s.duration = s.duration.saturating_mul(u64::from(args.scale));
-        s
+        failover_sim::guard::estimate(&s, false).check(args.allow_large)?;
+        Ok(s)
     };
     // A file, one case, or (without either) the whole suite; --sweep times
     // az-outage unless told otherwise.
@@ -547,7 +567,7 @@ fn bench(args: BenchArgs) -> Result<(), String> {
         (None, None) => bench::CASES.iter().collect(),
     };
     if let Some(f) = &args.file {
-        let s = scaled(load(f, &bench::overrides(&args.set))?);
+        let s = scaled(load(f, &bench::overrides(&args.set))?)?;
         if let Some(n) = args.sweep {
             return bench_sweep(s, n, args.jobs);
         }
@@ -556,7 +576,7 @@ fn bench(args: BenchArgs) -> Result<(), String> {
         return Ok(());
     }
     for (k, case) in cases.iter().enumerate() {
-        let s = scaled(case.scenario(&args.set).map_err(|e| e.to_string())?);
+        let s = scaled(case.scenario(&args.set).map_err(|e| e.to_string())?)?;
         if let Some(n) = args.sweep {
             return bench_sweep(s, n, args.jobs);
         }

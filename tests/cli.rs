@@ -382,7 +382,12 @@ fn check_invariants_prints_littles_law_and_exits_0() {
         "{line}"
     );
     // Under --quiet the line goes to stderr and stdout stays empty.
-    let o = short_az_outage("run", &["--check-invariants", "--quiet"], out, None);
+    let o = short_az_outage(
+        "run",
+        &["--check-invariants", "--quiet", "--force"],
+        out,
+        None,
+    );
     assert_eq!(o.status.code(), Some(0));
     assert!(o.stdout.is_empty());
     assert!(String::from_utf8_lossy(&o.stderr).starts_with("invariants: L "));
