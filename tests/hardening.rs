@@ -484,6 +484,19 @@ fn out_must_be_a_folder_and_a_foreign_folder_is_never_replaced() {
         fs::read_to_string(d.path().join("out/e/notes.txt")).unwrap(),
         "keep me"
     );
+    let err = d.refused(&[
+        "run",
+        "e.yaml",
+        "--out",
+        "out",
+        "--metrics-out",
+        "out/e/m.txt",
+    ]);
+    assert_eq!(
+        err,
+        "error: out/e/m.txt: --metrics-out must be outside the run's folder, which a run \
+         replaces whole\n"
+    );
     // A folder with only a diagram (`sim diagram`) is a run's to fill.
     fs::remove_dir_all(d.path().join("out/e")).unwrap();
     let o = d.sim(&["diagram", "e.yaml", "--out", "out"]);

@@ -469,6 +469,21 @@ pub fn run_to_dir(
             "--metrics-out must be a file, and this is a folder",
         ));
     }
+    if let Some(m) = &opts.metrics_out {
+        let inside = |m: &Path| {
+            let (m, dir) = (
+                std::path::absolute(m),
+                std::path::absolute(out.join(&s.name)),
+            );
+            matches!((m, dir), (Ok(m), Ok(dir)) if m.starts_with(&dir))
+        };
+        if inside(m) {
+            return Err(out_err(
+                m,
+                "--metrics-out must be outside the run's folder, which a run replaces whole",
+            ));
+        }
+    }
     let folder = RunFolder::begin(out, &s.name, opts.force)?;
     let (tmp, dest) = (folder.tmp.clone(), folder.dest.clone());
     write_run(s, opts, progress, folder).map_err(|e| e.relocated(&tmp, &dest))
