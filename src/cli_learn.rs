@@ -607,7 +607,9 @@ pub fn explain(args: ExplainArgs) -> Result<u8, String> {
         }
     }
     for (_, s) in &checked.designs {
-        guard::estimate(s, false).check(args.allow_large)?;
+        guard::estimate(s, false)
+            .check(args.allow_large)
+            .map_err(|e| format!("{}: {e}", args.file.display()))?;
     }
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));

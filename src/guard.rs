@@ -2,9 +2,11 @@
 //! starts, so a typo like `duration: 1000d` or `rate: 1e8/s` is refused with
 //! the numbers instead of eating the machine for a day.
 //!
-//! The estimate is deliberately simple and on the high side: requests from
-//! the peak rate, events per request from the benchmark, memory from the
-//! worst case of every request in flight at once (all of them timing out).
+//! The estimate is deliberately simple: requests from the peak rate,
+//! events per request from the benchmark (first attempts only: a retry
+//! storm costs up to `retries + 1` times more), memory from the worst case
+//! of every request in flight at once (all of them timing out), disk from
+//! the rows of `timeseries.csv` and the `--metrics-out` samples.
 //! `--allow-large` skips the check.
 
 use crate::engine::{NANOS_PER_SEC, SimTime, as_secs_f64};
@@ -18,6 +20,8 @@ pub const MAX_EVENTS: f64 = 1e10;
 pub const MAX_MEMORY: f64 = 4.0 * GIB;
 /// Events a whole sweep or comparison may simulate without `--allow-large`.
 pub const MAX_STUDY_EVENTS: f64 = 1e11;
+/// Bytes one run may write without `--allow-large`.
+pub const MAX_DISK: f64 = 4.0 * GIB;
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 const MIB: f64 = 1024.0 * 1024.0;
@@ -39,6 +43,10 @@ const BYTES_PER_SCRAPE: f64 = 1024.0;
 const BYTES_PER_SCRAPE_AZ: f64 = 320.0;
 /// The binary, fonts, charts and what every run holds whatever its size.
 const BASE_MEMORY: f64 = 32.0 * MIB;
+/// A `timeseries.csv` row: 52 bytes with 2 AZs and no data tier (measured),
+/// longer with more AZs and tiers.
+const BYTES_PER_ROW: f64 = 64.0;
+const BYTES_PER_ROW_AZ: f64 = 12.0;
 
 /// What a run will cost, roughly.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -50,6 +58,8 @@ pub struct Estimate {
     /// Peak memory in bytes, with every request able to be in flight at
     /// once.
     pub memory: f64,
+    /// Bytes written (without `--trace`, whose size follows the faults).
+    pub disk: f64,
 }
 
 /// The estimate for `s`; `metrics_out` when the run exports OpenMetrics.
@@ -82,14 +92,17 @@ pub fn estimate(s: &Scenario, metrics_out: bool) -> Estimate {
     } else {
         0.0
     };
-    let memory = BASE_MEMORY
-        + in_flight * BYTES_PER_REQUEST
-        + instances * BYTES_PER_INSTANCE
-        + scrapes * (BYTES_PER_SCRAPE + BYTES_PER_SCRAPE_AZ * s.azs.len() as f64);
+    let azs = s.azs.len() as f64;
+    let exported = scrapes * (BYTES_PER_SCRAPE + BYTES_PER_SCRAPE_AZ * azs);
+    let memory =
+        BASE_MEMORY + in_flight * BYTES_PER_REQUEST + instances * BYTES_PER_INSTANCE + exported;
+    let rows = s.duration as f64 / s.metrics.bucket.max(1) as f64;
+    let disk = rows * (BYTES_PER_ROW + BYTES_PER_ROW_AZ * azs) + exported;
     Estimate {
         requests,
         events,
         memory,
+        disk,
     }
 }
 
@@ -97,7 +110,9 @@ impl Estimate {
     /// Refuses a run over the limits, saying by how much and how to run it
     /// anyway.
     pub fn check(&self, allow_large: bool) -> Result<(), String> {
-        if allow_large || (self.events <= MAX_EVENTS && self.memory <= MAX_MEMORY) {
+        if allow_large
+            || (self.events <= MAX_EVENTS && self.memory <= MAX_MEMORY && self.disk <= MAX_DISK)
+        {
             return Ok(());
         }
         let mut over = Vec::new();
@@ -118,6 +133,13 @@ impl Estimate {
                 bytes(MAX_MEMORY)
             ));
         }
+        if self.disk > MAX_DISK {
+            over.push(format!(
+                "{} of files (the limit is {}; a wider `metrics.bucket` writes fewer rows)",
+                bytes(self.disk),
+                bytes(MAX_DISK)
+            ));
+        }
         Err(format!(
             "this run is too large: {}. Shorten `duration`, lower `workload.rate` \
              (or `workload.timeout` for memory), or pass --allow-large to run it anyway",
@@ -127,7 +149,9 @@ impl Estimate {
 }
 
 /// Refuses a study whose runs add up to more than [`MAX_STUDY_EVENTS`], or
-/// whose `jobs` runs at once need more than [`MAX_MEMORY`] together.
+/// whose runs at once (`jobs`, or fewer when there are fewer runs) need
+/// more than [`MAX_MEMORY`] together (the base memory counted once: they
+/// share one process).
 pub fn check_study(
     runs: &[(Estimate, usize)],
     jobs: usize,
@@ -140,7 +164,10 @@ pub fn check_study(
         e.check(false)?;
     }
     let events: f64 = runs.iter().map(|(e, n)| e.events * *n as f64).sum();
-    let memory = runs.iter().map(|(e, _)| e.memory).fold(0.0, f64::max) * jobs.max(1) as f64;
+    let total: usize = runs.iter().map(|(_, n)| n).sum();
+    let at_once = jobs.clamp(1, total.max(1)) as f64;
+    let each = runs.iter().map(|(e, _)| e.memory).fold(0.0, f64::max) - BASE_MEMORY;
+    let memory = BASE_MEMORY + each.max(0.0) * at_once;
     if events > MAX_STUDY_EVENTS {
         return Err(format!(
             "this study is too large: its runs add up to about {} events (roughly {} of CPU \
@@ -226,6 +253,16 @@ mod tests {
     }
 
     #[test]
+    fn rows_written_count_against_disk() {
+        // 100 ms rows for 300 days without a request: 2.6e8 rows.
+        let s = load("duration: 300d\nworkload: {rate: 0/s}\nmetrics: {bucket: 100ms}");
+        let e = estimate(&s, false);
+        assert!(e.events < MAX_EVENTS && e.memory < MAX_MEMORY, "{e:?}");
+        let err = e.check(false).unwrap_err();
+        assert!(err.contains("GiB of files"), "{err}");
+    }
+
+    #[test]
     fn requests_held_by_a_long_timeout_count_against_memory() {
         // 1e6/s for 10 min, each able to wait an hour: all 6e8 in flight.
         let s = load("duration: 10m\nworkload: {rate: 1000000/s, timeout: 1h, retries: 0}");
@@ -251,5 +288,13 @@ mod tests {
         };
         assert!(check_study(&[(big, 2)], 2, false).is_err());
         assert_eq!(check_study(&[(big, 2)], 1, false), Ok(()));
+        // 128 threads but 2 runs: 2 at once.
+        assert!(check_study(&[(e, 2)], 128, false).is_ok());
+        let ordinary = Estimate {
+            events: 1e7,
+            memory: 40.0 * MIB,
+            ..e
+        };
+        assert!(check_study(&[(ordinary, 100)], 128, false).is_ok());
     }
 }

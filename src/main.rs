@@ -325,7 +325,9 @@ fn run(args: RunArgs) -> Result<u8, String> {
     if let Some(seed) = args.seed {
         s.seed = seed;
     }
-    failover_sim::guard::estimate(&s, args.metrics_out.is_some()).check(args.allow_large)?;
+    failover_sim::guard::estimate(&s, args.metrics_out.is_some())
+        .check(args.allow_large)
+        .map_err(|e| format!("{}: {e}", args.scenario.file.display()))?;
     let started = Instant::now();
     let bar = progress_bar(&s, args.quiet || args.json);
     let progress = bar
@@ -553,9 +555,11 @@ fn bench(args: BenchArgs) -> Result<(), String> {
     if args.scale == 0 || args.repeat == 0 {
         return Err("--scale and --repeat must be at least 1".into());
     }
-    let scaled = |mut s: Scenario| -> Result<Scenario, String> {
+    let scaled = |mut s: Scenario, origin: &str| -> Result<Scenario, String> {
         s.duration = s.duration.saturating_mul(u64::from(args.scale));
-        failover_sim::guard::estimate(&s, false).check(args.allow_large)?;
+        failover_sim::guard::estimate(&s, false)
+            .check(args.allow_large)
+            .map_err(|e| format!("{origin}: {e}"))?;
         Ok(s)
     };
     // A file, one case, or (without either) the whole suite; --sweep times
@@ -567,7 +571,10 @@ fn bench(args: BenchArgs) -> Result<(), String> {
         (None, None) => bench::CASES.iter().collect(),
     };
     if let Some(f) = &args.file {
-        let s = scaled(load(f, &bench::overrides(&args.set))?)?;
+        let s = scaled(
+            load(f, &bench::overrides(&args.set))?,
+            &f.display().to_string(),
+        )?;
         if let Some(n) = args.sweep {
             return bench_sweep(s, n, args.jobs);
         }
@@ -576,7 +583,10 @@ fn bench(args: BenchArgs) -> Result<(), String> {
         return Ok(());
     }
     for (k, case) in cases.iter().enumerate() {
-        let s = scaled(case.scenario(&args.set).map_err(|e| e.to_string())?)?;
+        let s = scaled(
+            case.scenario(&args.set).map_err(|e| e.to_string())?,
+            &format!("case {}", case.name),
+        )?;
         if let Some(n) = args.sweep {
             return bench_sweep(s, n, args.jobs);
         }

@@ -73,6 +73,10 @@ pub fn describe(e: &std::io::Error) -> String {
         K::StorageFull => "the disk is full",
         K::QuotaExceeded => "the disk quota is used up",
         K::FileTooLarge => "the file is too large for the disk or the process's file size limit",
+        K::ResourceBusy => {
+            "the folder is busy (a mount point?): a run replaces its folder whole, so give \
+             --out the folder above a mount"
+        }
         _ => return e.to_string(),
     };
     format!("{cause} ({e})")
@@ -158,6 +162,25 @@ impl RowSink for Tee {
     }
 }
 
+/// A buffered file whose errors read as [`describe`] says and whose flush
+/// reaches the disk.
+struct Durable(BufWriter<File>);
+
+impl Write for Durable {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf).map_err(described)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush().map_err(described)?;
+        self.0.get_ref().sync_all().map_err(described)
+    }
+}
+
+/// The same error with [`describe`]'s words.
+pub fn described(e: std::io::Error) -> std::io::Error {
+    std::io::Error::new(e.kind(), describe(&e))
+}
+
 /// A file written under a temporary name and renamed into place when
 /// complete, so an interrupted run never leaves a truncated result.
 struct Staged {
@@ -235,24 +258,112 @@ pub fn write_file(dest: PathBuf, bytes: &[u8]) -> Result<PathBuf, OutputError> {
     stage.commit()
 }
 
-/// Whether a run writes a file of this name (its temporaries included).
+/// The charts a run may draw (`charts::draw_all`), and the diagram.
+const PICTURES: [&str; 8] = [
+    "success",
+    "latency",
+    "healthy",
+    "dropped",
+    "database",
+    "autoscaling",
+    "alarms",
+    "diagram",
+];
+
+/// Whether a run writes a file of this name (its temporaries included), or
+/// it is one a file browser drops into any folder.
 fn written_by_a_run(name: &str) -> bool {
+    let name = name
+        .strip_prefix('.')
+        .and_then(|n| {
+            n.strip_suffix(".tmp")
+                .or_else(|| n.strip_suffix(".tmp.png"))
+        })
+        .unwrap_or(name);
+    let picture = |ext: &str| {
+        name.strip_suffix(ext)
+            .is_some_and(|stem| PICTURES.contains(&stem))
+    };
     matches!(
         name,
-        "summary.json" | "timeseries.csv" | "events.jsonl" | "timeline.txt" | "report.html"
-    ) || name.ends_with(".svg")
-        || name.ends_with(".png")
-        || (name.starts_with('.') && name.contains(".tmp"))
+        "summary.json"
+            | "timeseries.csv"
+            | "events.jsonl"
+            | "timeline.txt"
+            | "report.html"
+            | ".DS_Store"
+            | "Thumbs.db"
+            | "desktop.ini"
+    ) || picture(".svg")
+        || picture(".png")
+}
+
+/// What is in a folder a run would replace.
+struct Contents {
+    run: bool,
+    foreign: Vec<String>,
+}
+
+fn contents(dir: &Path) -> Result<Contents, OutputError> {
+    let mut c = Contents {
+        run: false,
+        foreign: Vec::new(),
+    };
+    for entry in fs::read_dir(dir).map_err(|e| io_err(dir, &e))? {
+        let entry = entry.map_err(|e| io_err(dir, &e))?;
+        let file = entry.file_name().to_string_lossy().into_owned();
+        c.run |= file == "summary.json";
+        if !written_by_a_run(&file) || !entry.file_type().is_ok_and(|t| t.is_file()) {
+            c.foreign.push(file);
+        }
+    }
+    c.foreign.sort();
+    Ok(c)
+}
+
+impl Contents {
+    /// Why a run may not replace the folder `dest`, if it may not.
+    fn refusal(&self, dest: &Path, force: bool) -> Option<OutputError> {
+        if !self.foreign.is_empty() {
+            let more = self.foreign.len().saturating_sub(3);
+            let shown = self.foreign[..self.foreign.len().min(3)].join(", ");
+            return Some(out_err(
+                dest,
+                format!(
+                    "holds files a run does not write ({shown}{}); a run replaces the whole \
+                     folder, so it will not touch this one: choose another --out",
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                ),
+            ));
+        }
+        (self.run && !force).then(|| {
+            out_err(
+                dest,
+                "holds a run already: pass --force to replace it, or choose another --out",
+            )
+        })
+    }
 }
 
 /// A run's folder while it is written: a hidden sibling of the final
 /// folder, put in place whole when complete. The folder therefore always
 /// holds either the previous run or the complete new one, whenever the
-/// process dies; a folder left behind by a killed run is deleted by the
-/// next run of the same scenario.
+/// process dies; what a killed run left is cleaned up by the next run of
+/// the same scenario.
+///
+/// Each run has an id (process id and a nonce) and holds a lock on
+/// `.NAME.ID.lock` beside the folder while it runs: a hidden folder whose
+/// lock nobody holds belongs to a dead run, on this machine or another one
+/// sharing the disk.
 pub struct RunFolder {
     tmp: PathBuf,
     dest: PathBuf,
+    lock: Lock,
+    force: bool,
     done: bool,
 }
 
@@ -263,7 +374,15 @@ impl RunFolder {
         check_out(out)?;
         fs::create_dir_all(out).map_err(|e| io_err(out, &e))?;
         let dest = out.join(name);
+        recover_abandoned(out, name);
         match fs::symlink_metadata(&dest) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(out_err(
+                    &dest,
+                    "is a symbolic link; a run replaces its folder whole, so it writes only \
+                     into a real folder: give the link's target as --out's folder instead",
+                ));
+            }
             Ok(m) if !m.is_dir() => {
                 return Err(out_err(
                     &dest,
@@ -271,53 +390,23 @@ impl RunFolder {
                 ));
             }
             Ok(_) => {
-                let mut foreign = Vec::new();
-                let mut has_run = false;
-                for entry in fs::read_dir(&dest).map_err(|e| io_err(&dest, &e))? {
-                    let entry = entry.map_err(|e| io_err(&dest, &e))?;
-                    let file = entry.file_name().to_string_lossy().into_owned();
-                    has_run |= file == "summary.json";
-                    if !written_by_a_run(&file) || entry.file_type().is_ok_and(|t| t.is_dir()) {
-                        foreign.push(file);
-                    }
-                }
-                if !foreign.is_empty() {
-                    foreign.sort();
-                    let more = foreign.len().saturating_sub(3);
-                    foreign.truncate(3);
-                    return Err(out_err(
-                        &dest,
-                        format!(
-                            "holds files a run does not write ({}{}); a run replaces the \
-                             whole folder, so it will not touch this one: choose another --out",
-                            foreign.join(", "),
-                            if more > 0 {
-                                format!(" and {more} more")
-                            } else {
-                                String::new()
-                            }
-                        ),
-                    ));
-                }
-                if has_run && !force {
-                    return Err(out_err(
-                        &dest,
-                        "holds a run already: pass --force to replace it, or choose another --out",
-                    ));
+                if let Some(e) = contents(&dest)?.refusal(&dest, force) {
+                    return Err(e);
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(io_err(&dest, &e)),
         }
-        remove_abandoned(out, name);
-        let tmp = out.join(format!(".{name}.partial-{}", std::process::id()));
-        if tmp.exists() {
-            fs::remove_dir_all(&tmp).map_err(|e| io_err(&tmp, &e))?;
-        }
+        let id = format!("{}-{:08x}", std::process::id(), nonce());
+        let lock =
+            Lock::take(&out.join(format!(".{name}.{id}.lock"))).map_err(|e| io_err(out, &e))?;
+        let tmp = out.join(format!(".{name}.{id}.partial"));
         fs::create_dir(&tmp).map_err(|e| io_err(out, &e))?;
         Ok(RunFolder {
             tmp,
             dest,
+            lock,
+            force,
             done: false,
         })
     }
@@ -327,38 +416,33 @@ impl RunFolder {
         &self.tmp
     }
 
-    /// Puts the folder in place, replacing the previous run's.
+    /// Puts the folder in place. What it replaces is checked again at that
+    /// moment: a run that finished meanwhile, or a file added meanwhile, is
+    /// put back and the run refused.
     pub fn commit(mut self) -> Result<PathBuf, OutputError> {
         let out = self
             .dest
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
+        sync_dir(&self.tmp);
         let err = |e: std::io::Error| io_err(&self.dest, &e);
-        if self.dest.exists() {
-            // Swapped in one step where the system can; else the old folder
-            // steps aside first (a kill between the two renames leaves both
-            // hidden, and the next run cleans them up).
-            if exchange(&self.tmp, &self.dest).is_err() {
-                let aside = out.join(format!(
-                    ".{}.old-{}",
-                    self.dest.file_name().unwrap_or_default().to_string_lossy(),
-                    std::process::id()
-                ));
-                fs::rename(&self.dest, &aside).map_err(err)?;
-                if let Err(e) = fs::rename(&self.tmp, &self.dest) {
-                    let _ = fs::rename(&aside, &self.dest);
-                    return Err(err(e));
+        match swap(&self.tmp, &self.dest) {
+            // Nothing was there: done.
+            Ok(false) => {}
+            Ok(true) => {
+                // The old folder is now under the hidden name.
+                let old = contents(&self.tmp)?;
+                if let Some(refusal) = old.refusal(&self.dest, self.force) {
+                    swap(&self.tmp, &self.dest).map_err(err)?;
+                    return Err(refusal);
                 }
-                fs::rename(&aside, &self.tmp).map_err(err)?;
+                if abort_at("commit") {
+                    std::process::abort();
+                }
+                let _ = fs::remove_dir_all(&self.tmp);
             }
-            if abort_at("commit") {
-                std::process::abort();
-            }
-            // The old run, now under the hidden name.
-            let _ = fs::remove_dir_all(&self.tmp);
-        } else {
-            fs::rename(&self.tmp, &self.dest).map_err(err)?;
+            Err(e) => return Err(err(e)),
         }
         self.done = true;
         sync_dir(&out);
@@ -372,75 +456,169 @@ impl Drop for RunFolder {
         if !self.done {
             let _ = fs::remove_dir_all(&self.tmp);
         }
+        self.lock.release();
     }
 }
 
-/// Deletes hidden folders of `name` whose process is gone (a run killed
-/// before it finished).
-fn remove_abandoned(out: &Path, name: &str) {
-    let Ok(entries) = fs::read_dir(out) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let file = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = file.strip_prefix(&format!(".{name}.")) else {
-            continue;
-        };
-        let pid = rest
-            .strip_prefix("partial-")
-            .or_else(|| rest.strip_prefix("old-"))
-            .and_then(|p| p.parse::<u32>().ok());
-        if let Some(pid) = pid
-            && pid != std::process::id()
-            && !alive(pid)
-        {
-            let _ = fs::remove_dir_all(entry.path());
+/// A few bits that differ between runs started in the same process or
+/// the same nanosecond on two machines.
+fn nonce() -> u32 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::time::SystemTime::now()) as u32
+}
+
+/// Puts `tmp` at `dest`: renamed when nothing is there (never onto a
+/// folder that appeared meanwhile), else exchanged with it. True when
+/// something was there, which is now at `tmp`.
+fn swap(tmp: &Path, dest: &Path) -> std::io::Result<bool> {
+    match rename2(tmp, dest, Rename::NoReplace) {
+        Ok(()) => return Ok(false),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
+            if !dest.exists() {
+                fs::rename(tmp, dest)?;
+                return Ok(false);
+            }
         }
+        Err(e) => return Err(e),
+    }
+    match rename2(tmp, dest, Rename::Exchange) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
+            // Without an atomic exchange the old folder steps aside first;
+            // a kill between the two renames leaves it at `.old`, and the
+            // next run puts it back (`recover_abandoned`).
+            let aside = tmp.with_extension("old");
+            fs::rename(dest, &aside)?;
+            if let Err(e) = fs::rename(tmp, dest) {
+                let _ = fs::rename(&aside, dest);
+                return Err(e);
+            }
+            fs::rename(&aside, tmp)?;
+            Ok(true)
+        }
+        Err(e) => Err(e),
     }
 }
 
-#[cfg(unix)]
-fn alive(pid: u32) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
-        return true;
-    };
-    // SAFETY: signal 0 only checks that the process exists.
-    let r = unsafe { libc::kill(pid, 0) };
-    r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+#[derive(Clone, Copy)]
+enum Rename {
+    NoReplace,
+    Exchange,
 }
 
-#[cfg(not(unix))]
-fn alive(_pid: u32) -> bool {
-    true
-}
-
-/// Swaps two folders in one step (Linux `renameat2(RENAME_EXCHANGE)`).
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+/// `renameat2` (Linux): one atomic step. Unsupported elsewhere, and where
+/// the file system refuses the flag.
+#[cfg(target_os = "linux")]
+fn rename2(a: &Path, b: &Path, how: Rename) -> std::io::Result<()> {
     use std::ffi::CString;
     use std::os::unix::ffi::OsStrExt;
     let a = CString::new(a.as_os_str().as_bytes())?;
     let b = CString::new(b.as_os_str().as_bytes())?;
-    // SAFETY: both are valid NUL-terminated paths for the call's duration.
+    let flags: libc::c_uint = match how {
+        Rename::NoReplace => libc::RENAME_NOREPLACE,
+        Rename::Exchange => libc::RENAME_EXCHANGE,
+    };
+    // SAFETY: both are valid NUL-terminated paths for the call's duration;
+    // the raw system call works with any C library.
     let r = unsafe {
-        libc::renameat2(
+        libc::syscall(
+            libc::SYS_renameat2,
             libc::AT_FDCWD,
             a.as_ptr(),
             libc::AT_FDCWD,
             b.as_ptr(),
-            libc::RENAME_EXCHANGE,
+            flags,
         )
     };
     if r == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
+        return Ok(());
+    }
+    let e = std::io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::EINVAL | libc::ENOSYS | libc::ENOTSUP) => {
+            Err(std::io::ErrorKind::Unsupported.into())
+        }
+        _ => Err(e),
     }
 }
 
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn exchange(_a: &Path, _b: &Path) -> std::io::Result<()> {
+#[cfg(not(target_os = "linux"))]
+fn rename2(_a: &Path, _b: &Path, _how: Rename) -> std::io::Result<()> {
     Err(std::io::ErrorKind::Unsupported.into())
+}
+
+/// An exclusive lock on a file, held while the run lives (the system drops
+/// it when the process dies).
+struct Lock {
+    path: PathBuf,
+    file: Option<File>,
+}
+
+impl Lock {
+    fn take(path: &Path) -> std::io::Result<Lock> {
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)?;
+        if !try_lock(&file) {
+            return Err(std::io::Error::other("the run's lock file is in use"));
+        }
+        Ok(Lock {
+            path: path.to_path_buf(),
+            file: Some(file),
+        })
+    }
+
+    fn release(&mut self) {
+        if self.file.take().is_some() {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Takes the lock on `file` if no one holds it.
+fn try_lock(file: &File) -> bool {
+    file.try_lock().is_ok()
+}
+
+/// Cleans up after runs of `name` that died: their hidden folders go, and a
+/// previous run a killed swap left aside is put back in place.
+fn recover_abandoned(out: &Path, name: &str) {
+    let Ok(entries) = fs::read_dir(out) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    let mut ids = Vec::new();
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        if let Some(id) = file
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(".lock"))
+            // The id is the process id and a nonce, nothing with dots.
+            .filter(|id| !id.contains('.'))
+        {
+            ids.push(id.to_string());
+        }
+    }
+    for id in ids {
+        let lock_path = out.join(format!("{prefix}{id}.lock"));
+        let Ok(lock) = fs::OpenOptions::new().write(true).open(&lock_path) else {
+            continue;
+        };
+        if !try_lock(&lock) {
+            continue; // Alive.
+        }
+        let dest = out.join(name);
+        let old = out.join(format!("{prefix}{id}.old"));
+        if old.is_dir() && !dest.exists() {
+            let _ = fs::rename(&old, &dest);
+        }
+        let _ = fs::remove_dir_all(&old);
+        let _ = fs::remove_dir_all(out.join(format!("{prefix}{id}.partial")));
+        let _ = fs::remove_file(&lock_path);
+    }
 }
 
 /// Makes a rename in `dir` durable (best effort).
@@ -470,14 +648,20 @@ pub fn run_to_dir(
         ));
     }
     if let Some(m) = &opts.metrics_out {
-        let inside = |m: &Path| {
-            let (m, dir) = (
-                std::path::absolute(m),
-                std::path::absolute(out.join(&s.name)),
-            );
-            matches!((m, dir), (Ok(m), Ok(dir)) if m.starts_with(&dir))
+        // Through links and `..`: the folders that exist, resolved.
+        let real = |p: &Path| {
+            let parent = p.parent().filter(|d| !d.as_os_str().is_empty());
+            parent
+                .unwrap_or(Path::new("."))
+                .canonicalize()
+                .ok()
+                .map(|d| d.join(p.file_name().unwrap_or_default()))
         };
-        if inside(m) {
+        let inside = match (real(m), real(&out.join(&s.name))) {
+            (Some(m), Some(dir)) => m.starts_with(dir),
+            _ => false,
+        };
+        if inside {
             return Err(out_err(
                 m,
                 "--metrics-out must be outside the run's folder, which a run replaces whole",
@@ -516,7 +700,10 @@ fn write_run(
     };
     let trace_stage = if opts.trace {
         let (stage, file) = Staged::create(dir.join("events.jsonl"))?;
-        Some((stage, Box::new(BufWriter::new(file)) as Box<dyn Write>))
+        Some((
+            stage,
+            Box::new(Durable(BufWriter::new(file))) as Box<dyn Write>,
+        ))
     } else {
         None
     };

@@ -115,7 +115,11 @@ impl CsvSink {
     }
 
     fn fail(&mut self, e: csv::Error) {
-        self.error.borrow_mut().get_or_insert(e.to_string());
+        let message = match e.kind() {
+            csv::ErrorKind::Io(io) => super::describe(io),
+            _ => e.to_string(),
+        };
+        self.error.borrow_mut().get_or_insert(message);
         self.writer = None;
     }
 }
@@ -184,9 +188,9 @@ impl RowSink for CsvSink {
 
     fn finish(&mut self) {
         if let Some(w) = self.writer.as_mut()
-            && let Err(e) = w.flush()
+            && let Err(e) = w.flush().and_then(|()| w.get_ref().get_ref().sync_all())
         {
-            self.error.borrow_mut().get_or_insert(e.to_string());
+            self.error.borrow_mut().get_or_insert(super::describe(&e));
         }
         self.writer = None;
     }

@@ -240,48 +240,135 @@ fn parse_document(text: &str, origin: &str) -> Result<Value, ScenarioError> {
 
 /// How deep `[` and `{` may nest. serde_yaml refuses more than 128 levels,
 /// but only after libyaml has scanned the whole text, in time quadratic in
-/// the depth: 3 million brackets took minutes.
-const MAX_NESTING: usize = 100;
+/// the depth: 3 million brackets took minutes. (yaml-rust2 is no help: in
+/// a flow collection it reads to the end before its first event.)
+pub(crate) const MAX_NESTING: usize = 100;
 
-/// Where flow brackets first nest deeper than [`MAX_NESTING`], if they do
-/// (brackets in quotes and comments do not count).
+fn is_blank(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// Length of `b` up to its first newline.
+fn line_len(b: &[u8]) -> usize {
+    b.iter().position(|&c| c == b'\n').unwrap_or(b.len())
+}
+
+/// Where flow collections (`[` and `{`) first nest deeper than
+/// [`MAX_NESTING`], if they do: a linear scan that reads quotes, comments,
+/// anchors, tags and block scalars as YAML does. Inside a flow collection
+/// it follows YAML's rules (plain text there cannot hold brackets, and a
+/// quote opens only where a node starts); outside one a quote ends with its
+/// line and a bracket counts only where a value can start, so a quote
+/// YAML does not open hides at most the rest of a line YAML reads as text.
 fn too_deep(text: &str) -> Option<(usize, usize)> {
-    let (mut depth, mut line, mut column) = (0usize, 1, 0);
-    let mut quote = None;
-    let mut comment = false;
-    let mut escaped = false;
-    let mut prev = '\n';
-    for c in text.chars() {
-        column += 1;
-        if c == '\n' {
-            (line, column, comment) = (line + 1, 0, false);
-            // A quoted scalar may span lines; a comment may not.
+    let b = text.as_bytes();
+    let (mut line, mut column) = (1usize, 0usize);
+    let mut depth = 0usize;
+    let mut quote: Option<u8> = None;
+    // Where a node may start: a quote or a bracket here opens one.
+    let mut node_start = true;
+    // The indentation of the current line, and of the line that began the
+    // block scalar under way.
+    let mut indent = 0usize;
+    let mut block: Option<usize> = None;
+    let mut i = 0;
+    let mut line_start = true;
+    while i < b.len() {
+        if line_start {
+            line_start = false;
+            let spaces = b[i..].iter().take_while(|&&c| c == b' ').count();
+            let rest = &b[i + spaces..];
+            let blank = rest.first().is_none_or(|&c| c == b'\n' || c == b'\r');
+            if let Some(parent) = block {
+                if blank || spaces > parent {
+                    // Block scalar text: the whole line.
+                    i += spaces + line_len(rest);
+                    continue;
+                }
+                block = None;
+            }
+            indent = spaces;
+            if depth == 0 {
+                quote = None;
+                node_start = true;
+            }
+            i += spaces;
+            column += spaces;
+            continue;
         }
-        match quote {
-            _ if comment => {}
-            Some(q) => {
-                if escaped {
-                    escaped = false;
-                } else if q == '"' && c == '\\' {
-                    escaped = true;
-                } else if c == q {
+        let c = b[i];
+        i += 1;
+        // Columns count characters: not the bytes after a first one.
+        if c & 0xC0 != 0x80 {
+            column += 1;
+        }
+        if c == b'\n' {
+            (line, column, line_start) = (line + 1, 0, true);
+            continue;
+        }
+        if let Some(q) = quote {
+            if q == b'"' && c == b'\\' && b.get(i).is_some_and(|&n| n != b'\n') {
+                i += 1; // The escaped character (a continuation byte at most).
+                column += 1;
+            } else if c == q {
+                if q == b'\'' && b.get(i) == Some(&b'\'') {
+                    i += 1; // '' is a quote inside.
+                    column += 1;
+                } else {
                     quote = None;
+                    node_start = false;
                 }
             }
-            None => match c {
-                '#' if prev.is_whitespace() => comment = true,
-                '"' | '\'' if !prev.is_alphanumeric() => quote = Some(c),
-                '[' | '{' => {
-                    depth += 1;
-                    if depth > MAX_NESTING {
-                        return Some((line, column));
-                    }
-                }
-                ']' | '}' => depth = depth.saturating_sub(1),
-                _ => {}
-            },
+            continue;
         }
-        prev = c;
+        let prev_blank = i < 2 || is_blank(b[i - 2]);
+        let next_blank = b.get(i).is_none_or(|&n| is_blank(n));
+        match c {
+            b' ' | b'\t' | b'\r' => {}
+            b'#' if prev_blank => i += line_len(&b[i..]),
+            b'"' | b'\'' if node_start => quote = Some(c),
+            b'[' | b'{' if node_start || depth > 0 => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some((line, column));
+                }
+                node_start = true;
+            }
+            b']' | b'}' if depth > 0 => {
+                depth -= 1;
+                node_start = false;
+            }
+            b',' if depth > 0 => node_start = true,
+            b':' | b'?' if depth > 0 || next_blank => node_start = true,
+            b'-' if depth == 0 && node_start && next_blank => {}
+            b'&' | b'!' if node_start => {
+                // An anchor or a tag: the node starts after it.
+                let len = b[i..]
+                    .iter()
+                    .position(|&c| is_blank(c) || matches!(c, b',' | b'[' | b']' | b'{' | b'}'))
+                    .unwrap_or(b.len() - i);
+                i += len;
+                column += len;
+            }
+            b'|' | b'>' if depth == 0 && node_start => {
+                // A block scalar when only its indicators follow.
+                let rest = &b[i..i + line_len(&b[i..])];
+                let body = rest
+                    .iter()
+                    .position(|&c| c == b'#')
+                    .map_or(rest, |p| &rest[..p]);
+                if body
+                    .iter()
+                    .all(|&c| matches!(c, b'+' | b'-' | b' ' | b'\t' | b'\r' | b'0'..=b'9'))
+                {
+                    i += rest.len();
+                    block = Some(indent);
+                } else {
+                    node_start = false;
+                }
+            }
+            _ => node_start = false,
+        }
     }
     None
 }
@@ -406,20 +493,30 @@ mod tests {
     }
 
     #[test]
-    fn brackets_nested_too_deep_are_found_outside_quotes_and_comments() {
+    fn brackets_nested_too_deep_are_found_as_yaml_reads_them() {
         let deep = format!("a: {}1{}", "[".repeat(101), "]".repeat(101));
         assert_eq!(too_deep(&deep), Some((1, 104)));
         let ok = format!("a: {}1{}", "[".repeat(100), "]".repeat(100));
         assert_eq!(too_deep(&ok), None);
         // Siblings do not add up.
         assert_eq!(too_deep(&"a: [[1], [2]]\n".repeat(1000)), None);
-        let quoted = format!(
-            "a: \"{}\\\"\"\nb: '{}'\n# {}\nc: [1]",
-            "[".repeat(200),
-            "{".repeat(200),
-            "[".repeat(200)
+        // Brackets in quotes (escapes included), comments, block scalars
+        // and plain text are text.
+        let text = format!(
+            "a: \"{o}\\\"{o}\"\nb: 'it''s {c}'\n# {o}\nc: |-\n  {o}\n\n  {o}\nd: x {o}\ne: [\"{o}\", '{o}', \"x\n {o}\"]",
+            o = "[".repeat(200),
+            c = "]".repeat(200)
         );
-        assert_eq!(too_deep(&quoted), None);
+        assert_eq!(too_deep(&text), None);
+        // A quote in plain text opens nothing: what follows counts.
+        let stray = format!("note: -'\nb: {}", "[".repeat(101));
+        assert_eq!(too_deep(&stray), Some((2, 3 + 101)));
+        let plain = format!("note: x'\nb: [a'b, {}", "[".repeat(100));
+        assert_eq!(too_deep(&plain), Some((2, 9 + 100)));
+        // Closers in a quoted string close nothing; anchors and tags start
+        // nodes.
+        let hidden = format!("b: {}", "[ &x \"]]\", !t ']]', ".repeat(101));
+        assert_eq!(too_deep(&hidden).map(|p| p.0), Some(1));
         let second_line = format!("a: 1\nb: {}", "{x: ".repeat(101));
         assert_eq!(too_deep(&second_line), Some((2, 4 + 4 * 100)));
     }

@@ -211,9 +211,9 @@ fn resolve_name(value: Option<&Scalar>, default_name: &str, path: &KeyPath) -> R
         Some(v) => (text(v, path)?, false),
         None => (default_name.to_string(), true),
     };
+    // Not hidden either: a run's hidden folders beside it start with `.`.
     let valid = !name.is_empty()
-        && name != "."
-        && name != ".."
+        && !name.starts_with('.')
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
@@ -221,7 +221,7 @@ fn resolve_name(value: Option<&Scalar>, default_name: &str, path: &KeyPath) -> R
         return Ok(name);
     }
     // The name becomes an output folder: no separators, no `..`, no spaces.
-    let rule = "a scenario name becomes a folder name: use only letters, digits, `.`, `_` and `-`";
+    let rule = "a scenario name becomes a folder name: use only letters, digits, `.`, `_` and `-`, not starting with `.`";
     Err(Issue::at(
         path,
         if from_file_name {
