@@ -58,6 +58,16 @@ impl Source {
         let bytes = std::fs::read(path).map_err(|e| {
             ScenarioError::whole(&origin, format!("cannot read the scenario file: {e}"))
         })?;
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Source::from_bytes(bytes, &origin, &stem)
+    }
+
+    /// The file's bytes as UTF-8 text, as [`Source::read`] decodes them: a
+    /// bad byte is an error at its line and column.
+    pub fn from_bytes(bytes: Vec<u8>, origin: &str, stem: &str) -> Result<Source, ScenarioError> {
         let text = String::from_utf8(bytes).map_err(|e| {
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
             // Everything before the bad byte is valid, so this cannot fail.
@@ -67,14 +77,14 @@ impl Source {
             ScenarioError {
                 line: Some(line),
                 column: Some(column),
-                ..ScenarioError::whole(&origin, "the file is not UTF-8 text")
+                ..ScenarioError::whole(origin, "the file is not UTF-8 text")
             }
         })?;
-        let stem = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        Ok(Source { text, origin, stem })
+        Ok(Source {
+            text,
+            origin: origin.to_string(),
+            stem: stem.to_string(),
+        })
     }
 
     /// Resolves the scenario with `overrides` (`key=value` texts).
@@ -146,10 +156,28 @@ fn parse_document(text: &str, origin: &str) -> Result<Value, ScenarioError> {
                 )
             };
         }
-        let loc = e.location();
+        // serde_yaml gives no position for this one.
+        if e.to_string().contains("more than one document")
+            && let Some(at) = Locations::index(text).second_document()
+        {
+            return ScenarioError {
+                line: Some(at.0),
+                column: Some(at.1),
+                ..ScenarioError::whole(
+                    origin,
+                    "invalid YAML: a second document starts here, and a scenario file is one \
+                     document (remove the `---`, or the top-level line before that is not `key: value`)",
+                )
+            };
+        }
+        // At the end of the text libyaml counts a line break the file may not
+        // have: a line past the last one is shown at the end of the last.
+        let pos = e
+            .location()
+            .map(|l| (l.line(), l.column()).min(locate::end_of_text(text)));
         ScenarioError {
-            line: loc.as_ref().map(|l| l.line()),
-            column: loc.as_ref().map(|l| l.column()),
+            line: pos.map(|p| p.0),
+            column: pos.map(|p| p.1),
             ..ScenarioError::whole(
                 origin,
                 format!("invalid YAML: {}", strip_location(&e.to_string())),
@@ -297,6 +325,53 @@ mod tests {
         assert_eq!(strip_location("bad at position 12"), "bad");
         assert_eq!(strip_location("look at this"), "look at this");
         assert_eq!(strip_location("at line x"), "at line x");
+    }
+
+    #[test]
+    fn a_syntax_error_at_the_end_points_into_the_file() {
+        // libyaml places it on line 3, after a final line break the text
+        // does not have (found by the loader fuzz target).
+        let e = load_str("a: 1\nboot_t", "x.yaml", "x", &[]).unwrap_err();
+        assert_eq!((e.line, e.column), (Some(2), Some(7)), "{e}");
+        assert_eq!(locate::end_of_text(""), (1, 1));
+        assert_eq!(locate::end_of_text("a\r\nb\rc\u{2028}"), (4, 1));
+    }
+
+    #[test]
+    fn a_second_document_is_an_error_at_its_start() {
+        // Found by the loader fuzz target: this error had no position.
+        let e = load_str("a: 1\n---\nb: 2\n", "x.yaml", "x", &[]).unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        assert!(e.message.contains("second document"), "{e}");
+        // Without `---`: libyaml ends the first document after a top-level
+        // scalar (tests/fuzz-regressions/second-document-after-a-scalar.yaml).
+        let e = load_str("# c\nh\n# c\nname: x\n", "x.yaml", "x", &[]).unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
+    }
+
+    #[test]
+    fn a_key_that_is_not_text_is_shown_at_that_key() {
+        // Found by tests/properties.rs: at the top level this error had no
+        // position (the mapping it is in is the root, never pointed at).
+        let e = load_str("name: x\n0: 0\n", "x.yaml", "x", &[]).unwrap_err();
+        assert_eq!((e.line, e.column), (Some(2), Some(1)), "{e}");
+        let e = load_str("workload:\n  rate: 5/s\n  [a]: 1\n", "x.yaml", "x", &[]).unwrap_err();
+        assert_eq!((e.line, e.column), (Some(3), Some(3)), "{e}");
+        assert_eq!(e.key.as_deref(), Some("workload"));
+        // An anchor on an empty key: yaml-rust2 takes the `:` into the
+        // anchor's name and sees no mapping (found by the fuzz target).
+        let e = load_str("&dropped: ", "x.yaml", "x", &[]).unwrap_err();
+        assert_eq!(e.line, Some(1), "{e}");
+    }
+
+    #[test]
+    fn a_missing_value_at_the_end_points_into_the_file() {
+        // Found by the fuzz target and tests/properties.rs: yaml-rust2 marks
+        // the empty value after the last line (2:1 here).
+        let e = load_str("!x", "x.yaml", "x", &[]).unwrap_err();
+        assert_eq!((e.line, e.column), (Some(1), Some(3)), "{e}");
+        let e = load_str("expect:\n  availability:", "x.yaml", "x", &[]).unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
     }
 
     #[test]
