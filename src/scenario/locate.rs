@@ -30,6 +30,7 @@ pub(crate) struct Locations {
     /// Just after the last character: yaml-rust2 marks an empty value at
     /// the end of the text on a line past the last, shown here instead.
     end: Pos,
+    first_content: Option<Pos>,
 }
 
 /// A key written twice in one mapping: where, and where it first was.
@@ -60,6 +61,7 @@ impl Locations {
             second_document: indexer.second_document,
             odd_keys: indexer.odd_keys,
             end: end_of_text(text),
+            first_content: first_content(text),
         }
     }
 
@@ -74,12 +76,15 @@ impl Locations {
         self.second_document.map(|p| p.min(self.end))
     }
 
-    /// Position of the document's top-level node.
+    /// Position of the document's top-level node; when yaml-rust2 cannot
+    /// read it (it parses some tags and anchors otherwise than libyaml),
+    /// the text's first line that is not blank or a comment.
     pub(crate) fn root(&self) -> Option<Pos> {
         self.entries
             .get("")
             .and_then(|e| e.value)
             .map(|p| p.min(self.end))
+            .or(self.first_content)
     }
 
     /// Position of the key or value at `path`, else of its nearest ancestor
@@ -317,6 +322,15 @@ pub(crate) fn end_of_text(text: &str) -> (usize, usize) {
         }
     }
     (line, column)
+}
+
+/// The first character of the text that is not blank or in a comment.
+fn first_content(text: &str) -> Option<Pos> {
+    text.lines().enumerate().find_map(|(n, line)| {
+        let blank = line.chars().take_while(|c| c.is_whitespace()).count();
+        let rest = line.trim_start();
+        (!rest.is_empty() && !rest.starts_with('#')).then_some((n + 1, blank + 1))
+    })
 }
 
 #[cfg(test)]

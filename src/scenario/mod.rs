@@ -375,6 +375,14 @@ mod tests {
     }
 
     #[test]
+    fn a_document_yaml_rust2_cannot_read_is_shown_at_its_first_line() {
+        // Found by the fuzz target: a tag libyaml reads and yaml-rust2 does
+        // not, so the root had no position.
+        let e = load_str("# c\n\n  !(a:!\n", "x.yaml", "x", &[]).unwrap_err();
+        assert_eq!((e.line, e.column), (Some(3), Some(3)), "{e}");
+    }
+
+    #[test]
     fn value_at_walks_keys_and_indices() {
         let doc: Value = serde_yaml::from_str("faults: [{at: 1s}]").unwrap();
         let p = KeyPath::root().key("faults").index(0).key("at");
