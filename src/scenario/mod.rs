@@ -158,7 +158,9 @@ fn parse_document(text: &str, origin: &str) -> Result<Value, ScenarioError> {
         }
         // serde_yaml gives no position for this one.
         if e.to_string().contains("more than one document")
-            && let Some(at) = Locations::index(text).second_document()
+            && let Some(at) = second_document_line(text)
+                .map(|line| (line, 1))
+                .or_else(|| Locations::index(text).second_document())
         {
             return ScenarioError {
                 line: Some(at.0),
@@ -206,6 +208,23 @@ fn parse_document(text: &str, origin: &str) -> Result<Value, ScenarioError> {
         ))
     })?;
     Ok(doc)
+}
+
+/// The line on which libyaml (serde_yaml) starts a second document: the
+/// end of the shortest run of whole lines it reads as two. yaml-rust2
+/// (`Locations`) does not always agree where that is. A search in time
+/// quadratic in the lines, only for this error and up to 10000 lines.
+fn second_document_line(text: &str) -> Option<usize> {
+    let mut end = 0;
+    for (n, line) in text.split_inclusive('\n').enumerate().take(10_000) {
+        end += line.len();
+        if serde_yaml::from_str::<Value>(&text[..end])
+            .is_err_and(|e| e.to_string().contains("more than one document"))
+        {
+            return Some(n + 1);
+        }
+    }
+    None
 }
 
 pub(crate) fn kind_of(value: &Value) -> &'static str {
@@ -347,6 +366,10 @@ mod tests {
         // scalar (tests/fuzz-regressions/second-document-after-a-scalar.yaml).
         let e = load_str("# c\nh\n# c\nname: x\n", "x.yaml", "x", &[]).unwrap_err();
         assert_eq!(e.line, Some(4), "{e}");
+        // yaml-rust2 reads this as one document (found by the fuzz target).
+        // libyaml: an empty block scalar, then `standby_azsr, |` on line 2.
+        let e = load_str("|\nstandby_azsr, |\nstandby_azs: ", "x.yaml", "x", &[]).unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
     }
 
     #[test]
@@ -380,6 +403,21 @@ mod tests {
         // not, so the root had no position.
         let e = load_str("# c\n\n  !(a:!\n", "x.yaml", "x", &[]).unwrap_err();
         assert_eq!((e.line, e.column), (Some(3), Some(3)), "{e}");
+    }
+
+    #[test]
+    fn too_many_faults_are_an_error_at_the_first_one_too_many() {
+        // Hand-written: 65536 overlapping crashes of one instance overflowed
+        // its 16-bit fault counter in the engine (a panic with debug
+        // assertions, a wrong run without).
+        let mut y = String::from(
+            "azs: [a]\nfaults:\n  - &f {at: 1s, kind: instance_crash, instance: a-1}\n",
+        );
+        y.push_str(&"  - *f\n".repeat(10_000));
+        let e = load_str(&y, "x.yaml", "x", &[]).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("faults[10000]"), "{e}");
+        assert_eq!(e.line, Some(10_003), "{e}");
+        assert!(e.message.contains("at most 10000 faults"), "{e}");
     }
 
     #[test]
