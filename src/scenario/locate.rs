@@ -31,6 +31,7 @@ pub(crate) struct Locations {
     /// the end of the text on a line past the last, shown here instead.
     end: Pos,
     first_content: Option<Pos>,
+    first_alias: Option<Pos>,
 }
 
 /// A key written twice in one mapping: where, and where it first was.
@@ -62,6 +63,7 @@ impl Locations {
             odd_keys: indexer.odd_keys,
             end: end_of_text(text),
             first_content: first_content(text),
+            first_alias: indexer.first_alias,
         }
     }
 
@@ -74,6 +76,11 @@ impl Locations {
     /// the parser stopped reading the first).
     pub(crate) fn second_document(&self) -> Option<Pos> {
         self.second_document.map(|p| p.min(self.end))
+    }
+
+    /// The first alias (`*name`) of the document.
+    pub(crate) fn first_alias(&self) -> Option<Pos> {
+        self.first_alias
     }
 
     /// Position of the document's top-level node; when yaml-rust2 cannot
@@ -102,7 +109,7 @@ impl Locations {
             // yaml-rust2 read the key otherwise than libyaml (`&a: 1` is an
             // anchor `a:` to it): the mapping is the place, even the root.
             if path.is_root() {
-                return self.entries.get("").and_then(|e| e.value);
+                return self.root();
             }
         }
         let mut at = Some(path.clone());
@@ -154,6 +161,7 @@ struct Indexer {
     documents: usize,
     second_document: Option<Pos>,
     odd_keys: HashMap<String, Pos>,
+    first_alias: Option<Pos>,
 }
 
 fn pos(mark: &Marker) -> Pos {
@@ -285,6 +293,7 @@ impl MarkedEventReceiver for Indexer {
                 self.node_start(&mark, Some(&text), text_key);
             }
             Event::Alias(_) => {
+                self.first_alias.get_or_insert(pos(&mark));
                 self.node_start(&mark, Some(""), true);
             }
             Event::MappingStart(..) => self.container_start(&mark, true),

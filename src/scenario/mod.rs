@@ -172,11 +172,27 @@ fn parse_document(text: &str, origin: &str) -> Result<Value, ScenarioError> {
                 )
             };
         }
+        // Nor for this one: aliases of aliases that would expand to too many
+        // nodes (a "billion laughs"); the first alias is where to look.
+        if e.to_string().contains("repetition limit exceeded") {
+            let at = Locations::index(text).first_alias();
+            return ScenarioError {
+                line: at.map(|p| p.0),
+                column: at.map(|p| p.1),
+                ..ScenarioError::whole(
+                    origin,
+                    "invalid YAML: its aliases (`*name`) expand to too many values \
+                     (repetition limit exceeded); the first alias is here",
+                )
+            };
+        }
         // At the end of the text libyaml counts a line break the file may not
-        // have: a line past the last one is shown at the end of the last.
+        // have: a line past the last one is shown at the end of the last. An
+        // error without a position is about the document: shown at its start.
         let pos = e
             .location()
-            .map(|l| (l.line(), l.column()).min(locate::end_of_text(text)));
+            .map(|l| (l.line(), l.column()).min(locate::end_of_text(text)))
+            .or_else(|| Locations::index(text).root());
         ScenarioError {
             line: pos.map(|p| p.0),
             column: pos.map(|p| p.1),
@@ -385,6 +401,9 @@ mod tests {
         // anchor's name and sees no mapping (found by the fuzz target).
         let e = load_str("&dropped: ", "x.yaml", "x", &[]).unwrap_err();
         assert_eq!(e.line, Some(1), "{e}");
+        // A tag on an empty key that yaml-rust2 cannot read at all.
+        let e = load_str("\n!metrics:+!bi.arstr : 0", "x.yaml", "x", &[]).unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
     }
 
     #[test]
@@ -418,6 +437,20 @@ mod tests {
         assert_eq!(e.key.as_deref(), Some("faults[10000]"), "{e}");
         assert_eq!(e.line, Some(10_003), "{e}");
         assert!(e.message.contains("at most 10000 faults"), "{e}");
+    }
+
+    #[test]
+    fn a_billion_laughs_is_an_error_at_the_first_alias() {
+        // Hand-written: aliases of aliases, 10^10 values; serde_yaml stops
+        // it without a position.
+        let mut y = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let items = vec![format!("*a{}", i - 1); 10].join(", ");
+            y.push_str(&format!("a{i}: &a{i} [{items}]\n"));
+        }
+        let e = load_str(&y, "x.yaml", "x", &[]).unwrap_err();
+        assert_eq!((e.line, e.column), (Some(2), Some(10)), "{e}");
+        assert!(e.message.contains("too many values"), "{e}");
     }
 
     #[test]
