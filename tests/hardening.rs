@@ -342,7 +342,7 @@ fn absurd_values_are_messages_at_their_line_not_overflows() {
         let err = d.refused(&["run", "e.yaml"]);
         assert_eq!(err, format!("error: {message}\n"));
     }
-    // More faults than the model counts: refused at `faults`.
+    // More faults than the model counts: refused at the first one too many.
     let mut text = format!("{BASE}faults:\n");
     for _ in 0..10_001 {
         text += "  - { at: 1m, kind: az_outage, az: a, duration: 1m }\n";
@@ -351,7 +351,7 @@ fn absurd_values_are_messages_at_their_line_not_overflows() {
     let err = d.refused(&["validate", "e.yaml"]);
     assert_eq!(
         err,
-        "error: e.yaml:9:3: faults: 10001 faults; at most 10000 are supported\n"
+        "error: e.yaml:10009:5: faults[10000]: at most 10000 faults are supported, got 10001\n"
     );
 }
 

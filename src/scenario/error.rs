@@ -34,7 +34,8 @@ impl ScenarioError {
     }
 
     fn one_line(&self) -> String {
-        let mut out = self.origin.clone();
+        // A `--set` argument (or a path) may hold a line break too.
+        let mut out = self.origin.replace(['\n', '\r'], " ");
         if let Some(line) = self.line {
             out.push_str(&format!(":{line}"));
             if let Some(column) = self.column {
@@ -48,7 +49,7 @@ impl ScenarioError {
             .as_ref()
             .is_some_and(|k| set_path(&self.origin) == Some(k.as_str()));
         if let Some(key) = self.key.as_ref().filter(|_| !key_in_origin) {
-            out.push_str(key);
+            out.push_str(&key.replace(['\n', '\r'], " "));
             out.push_str(": ");
         }
         // One line, whatever a YAML library or an OS error put in the text.
@@ -71,6 +72,9 @@ pub(crate) enum Anchor {
     Key,
     /// The value (bad type, bad unit, failed check): point at the value.
     Value,
+    /// A key that is not text (a number, a list) in the mapping at the
+    /// path: point at that key.
+    OddKey,
 }
 
 /// A problem found before we know whether it comes from the file or a `--set`.
@@ -150,5 +154,8 @@ mod tests {
     fn display_is_always_one_line() {
         let e = err("x.yaml", None, None, "first\nsecond");
         assert_eq!(e.to_string(), "x.yaml: first second");
+        // Found by tests/properties.rs: a `--set` with a line break.
+        let e = err("--set a\r\nb", None, Some("x\ny"), "expected key=value");
+        assert_eq!(e.to_string(), "--set a  b: x y: expected key=value");
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
-use yaml_rust2::scanner::Marker;
+use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use super::error::Anchor;
 use super::keypath::KeyPath;
@@ -24,6 +24,14 @@ struct Entry {
 pub(crate) struct Locations {
     entries: HashMap<String, Entry>,
     duplicate: Option<Duplicate>,
+    second_document: Option<Pos>,
+    /// The first key that is not text (`1:`, `[a]:`) of each mapping.
+    odd_keys: HashMap<String, Pos>,
+    /// Just after the last character: yaml-rust2 marks an empty value at
+    /// the end of the text on a line past the last, shown here instead.
+    end: Pos,
+    first_content: Option<Pos>,
+    first_alias: Option<Pos>,
 }
 
 /// A key written twice in one mapping: where, and where it first was.
@@ -40,10 +48,22 @@ impl Locations {
     pub(crate) fn index(text: &str) -> Self {
         let mut indexer = Indexer::default();
         let mut parser = Parser::new_from_str(text);
-        let _ = parser.load(&mut indexer, false);
+        // Every document, to see where a second one starts (the indexer
+        // ignores what is in it). Where libyaml sees a second document
+        // without `---`, yaml-rust2 stops with an error there instead.
+        if let Err(e) = parser.load(&mut indexer, true)
+            && indexer.documents <= 1
+        {
+            indexer.second_document.get_or_insert(pos(e.marker()));
+        }
         Locations {
             entries: indexer.entries,
             duplicate: indexer.duplicate,
+            second_document: indexer.second_document,
+            odd_keys: indexer.odd_keys,
+            end: end_of_text(text),
+            first_content: first_content(text),
+            first_alias: indexer.first_alias,
         }
     }
 
@@ -52,15 +72,46 @@ impl Locations {
         self.duplicate.as_ref()
     }
 
-    /// Position of the document's top-level node.
+    /// Where a second YAML document starts, if the text has one (or where
+    /// the parser stopped reading the first).
+    pub(crate) fn second_document(&self) -> Option<Pos> {
+        self.second_document.map(|p| p.min(self.end))
+    }
+
+    /// The first alias (`*name`) of the document.
+    pub(crate) fn first_alias(&self) -> Option<Pos> {
+        self.first_alias
+    }
+
+    /// Position of the document's top-level node; when yaml-rust2 cannot
+    /// read it (it parses some tags and anchors otherwise than libyaml),
+    /// the text's first line that is not blank or a comment.
     pub(crate) fn root(&self) -> Option<Pos> {
-        self.entries.get("").and_then(|e| e.value)
+        self.entries
+            .get("")
+            .and_then(|e| e.value)
+            .map(|p| p.min(self.end))
+            .or(self.first_content)
     }
 
     /// Position of the key or value at `path`, else of its nearest ancestor
     /// that is in the file (a missing key is best shown at its parent), never
     /// the root: pointing at line 1 for a default would mislead.
     pub(crate) fn find(&self, path: &KeyPath, anchor: Anchor) -> Option<Pos> {
+        self.find_in_text(path, anchor).map(|p| p.min(self.end))
+    }
+
+    fn find_in_text(&self, path: &KeyPath, anchor: Anchor) -> Option<Pos> {
+        if anchor == Anchor::OddKey {
+            if let Some(&pos) = self.odd_keys.get(&path.to_string()) {
+                return Some(pos);
+            }
+            // yaml-rust2 read the key otherwise than libyaml (`&a: 1` is an
+            // anchor `a:` to it): the mapping is the place, even the root.
+            if path.is_root() {
+                return self.root();
+            }
+        }
         let mut at = Some(path.clone());
         let mut exact = true;
         while let Some(p) = at.filter(|p| !p.is_root()) {
@@ -68,7 +119,7 @@ impl Locations {
                 // An ancestor's own key line reads best ("in `workload:`").
                 let pos = match (anchor, exact) {
                     (Anchor::Key, true) | (_, false) => e.key.or(e.value),
-                    (Anchor::Value, true) => e.value.or(e.key),
+                    (Anchor::Value | Anchor::OddKey, true) => e.value.or(e.key),
                 };
                 if pos.is_some() {
                     return pos;
@@ -108,6 +159,9 @@ struct Indexer {
     entries: HashMap<String, Entry>,
     duplicate: Option<Duplicate>,
     documents: usize,
+    second_document: Option<Pos>,
+    odd_keys: HashMap<String, Pos>,
+    first_alias: Option<Pos>,
 }
 
 fn pos(mark: &Marker) -> Pos {
@@ -132,7 +186,8 @@ enum Role {
 }
 
 impl Indexer {
-    fn node_start(&mut self, mark: &Marker, scalar: Option<&str>) -> Role {
+    /// `text_key`: whether the node, if it is a key, is text to serde.
+    fn node_start(&mut self, mark: &Marker, scalar: Option<&str>, text_key: bool) -> Role {
         let here = pos(mark);
         let role = match self.frames.last_mut() {
             None => Role::Value(Some(String::new())),
@@ -143,6 +198,11 @@ impl Indexer {
             }
             Some(Frame::Map { path, state }) => match state {
                 MapState::ExpectKey => {
+                    if (scalar.is_none() || !text_key)
+                        && let Some(p) = path.as_ref()
+                    {
+                        self.odd_keys.entry(p.clone()).or_insert(here);
+                    }
                     match scalar {
                         Some(key) => {
                             // A block mapping's start event is marked at its
@@ -191,7 +251,7 @@ impl Indexer {
     }
 
     fn container_start(&mut self, mark: &Marker, map: bool) {
-        let path = match self.node_start(mark, None) {
+        let path = match self.node_start(mark, None, false) {
             Role::Value(p) => p,
             Role::Key => None,
         };
@@ -215,22 +275,6 @@ impl Indexer {
     }
 }
 
-/// Where the first alias (`*name`) of `text` is used, if any.
-pub(crate) fn first_alias(text: &str) -> Option<Pos> {
-    #[derive(Default)]
-    struct First(Option<Pos>);
-    impl MarkedEventReceiver for First {
-        fn on_event(&mut self, ev: Event, mark: Marker) {
-            if self.0.is_none() && matches!(ev, Event::Alias(_)) {
-                self.0 = Some((mark.line(), mark.col() + 1));
-            }
-        }
-    }
-    let mut first = First::default();
-    let _ = Parser::new_from_str(text).load(&mut first, false);
-    first.0
-}
-
 impl MarkedEventReceiver for Indexer {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         // Only one document is a scenario; serde_yaml rejects the others.
@@ -238,12 +282,19 @@ impl MarkedEventReceiver for Indexer {
             return;
         }
         match ev {
-            Event::DocumentStart => self.documents += 1,
-            Event::Scalar(text, ..) => {
-                self.node_start(&mark, Some(&text));
+            Event::DocumentStart => {
+                self.documents += 1;
+                if self.documents == 2 {
+                    self.second_document = Some(pos(&mark));
+                }
+            }
+            Event::Scalar(text, style, ..) => {
+                let text_key = style != TScalarStyle::Plain || plain_text(&text);
+                self.node_start(&mark, Some(&text), text_key);
             }
             Event::Alias(_) => {
-                self.node_start(&mark, Some(""));
+                self.first_alias.get_or_insert(pos(&mark));
+                self.node_start(&mark, Some(""), true);
             }
             Event::MappingStart(..) => self.container_start(&mark, true),
             Event::SequenceStart(..) => self.container_start(&mark, false),
@@ -251,6 +302,44 @@ impl MarkedEventReceiver for Indexer {
             Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
         }
     }
+}
+
+/// Whether serde_yaml reads a plain scalar as text (not a number, a
+/// boolean or null); only what may be one is parsed to find out.
+fn plain_text(text: &str) -> bool {
+    let maybe_not = text.is_empty()
+        || text.starts_with(|c: char| c.is_ascii_digit() || "+-.~".contains(c))
+        || ["true", "false", "null"].contains(&text.to_ascii_lowercase().as_str());
+    !maybe_not || matches!(serde_yaml::from_str(text), Ok(serde_yaml::Value::String(_)))
+}
+
+/// (line, column) just after the last character, lines broken as YAML
+/// breaks them (`\r\n`, `\r`, `\n`, and NEL, LS and PS as libyaml does).
+pub(crate) fn end_of_text(text: &str) -> (usize, usize) {
+    let mut line = 1;
+    let mut column = 1;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' && chars.peek() == Some(&'\n') {
+            continue;
+        }
+        if matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}') {
+            line += 1;
+            column = 1;
+        } else {
+            column += 1;
+        }
+    }
+    (line, column)
+}
+
+/// The first character of the text that is not blank or in a comment.
+fn first_content(text: &str) -> Option<Pos> {
+    text.lines().enumerate().find_map(|(n, line)| {
+        let blank = line.chars().take_while(|c| c.is_whitespace()).count();
+        let rest = line.trim_start();
+        (!rest.is_empty() && !rest.starts_with('#')).then_some((n + 1, blank + 1))
+    })
 }
 
 #[cfg(test)]

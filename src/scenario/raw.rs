@@ -589,10 +589,11 @@ fn explain(path: KeyPath, msg: &str) -> Issue {
         if expected == "field identifier" {
             // A number or list used as a key: name the mapping it is in.
             let parent = path.parent().unwrap_or_default();
-            return Issue::at(
-                &parent,
-                format!("keys must be names, got the key {}", describe_got(got)),
-            );
+            return Issue {
+                path: parent,
+                anchor: Anchor::OddKey,
+                message: format!("keys must be names, got the key {}", describe_got(got)),
+            };
         }
         // serde says "sequence"; YAML users say "list".
         let expected = expected.replace("a sequence", "a list");

@@ -24,6 +24,9 @@ const Z99: f64 = 2.326;
 /// the file has no `name`.
 /// Worker slots (instances x workers) a scenario may have in all.
 const MAX_WORKER_SLOTS: u64 = 10_000_000;
+/// Faults in a scenario: each steps a node's 16-bit fault counters at most
+/// once, so no number of overlapping ones can overflow them.
+const MAX_FAULTS: usize = 10_000;
 
 /// Longest recovery window: it is kept as a ring of 100 ms slots.
 const MAX_WINDOW: SimTime = 3600 * 1000 * NANOS_PER_MILLI;
@@ -191,12 +194,12 @@ pub(crate) fn resolve(raw: &RawScenario, default_name: &str) -> Res<Scenario> {
     }
     // Faults refer to AZs, instances and the data tier, so they come last.
     let faults_path = root.key("faults");
-    let count = raw.faults.as_ref().map_or(0, Vec::len);
-    if count > MAX_FAULTS {
-        // The model counts the faults holding a target down in 16 bits.
+    let n_faults = raw.faults.as_ref().map_or(0, Vec::len);
+    if n_faults > MAX_FAULTS {
+        // The engine counts the faults holding a node down in 16 bits.
         return Err(Issue::at(
-            &faults_path,
-            format!("{count} faults; at most {MAX_FAULTS} are supported"),
+            &faults_path.index(MAX_FAULTS),
+            format!("at most {MAX_FAULTS} faults are supported, got {n_faults}"),
         ));
     }
     for (i, raw_fault) in raw.faults.iter().flatten().enumerate() {
@@ -990,9 +993,6 @@ pub(crate) fn spread(total: u32, azs: usize) -> Vec<u32> {
 /// Most instances a group may have: far beyond any real group, small enough
 /// that every instance's worker slots fit in memory.
 const MAX_GROUP: u32 = 100_000;
-/// Faults in one scenario (each target's count of faults holding it down
-/// is 16 bits).
-const MAX_FAULTS: usize = 10_000;
 
 fn resolve_autoscaling(
     raw: &RawAutoScaling,
