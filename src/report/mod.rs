@@ -362,7 +362,8 @@ impl Contents {
 pub struct RunFolder {
     tmp: PathBuf,
     dest: PathBuf,
-    lock: Lock,
+    /// Held until the folder is dropped (fields drop after `drop`).
+    _lock: Lock,
     force: bool,
     done: bool,
 }
@@ -405,7 +406,7 @@ impl RunFolder {
         Ok(RunFolder {
             tmp,
             dest,
-            lock,
+            _lock: lock,
             force,
             done: false,
         })
@@ -456,7 +457,7 @@ impl Drop for RunFolder {
         if !self.done {
             let _ = fs::remove_dir_all(&self.tmp);
         }
-        self.lock.release();
+        // The lock goes after this, with the field.
     }
 }
 
@@ -570,8 +571,10 @@ impl Lock {
             file: Some(file),
         })
     }
+}
 
-    fn release(&mut self) {
+impl Drop for Lock {
+    fn drop(&mut self) {
         if self.file.take().is_some() {
             let _ = fs::remove_file(&self.path);
         }
