@@ -250,6 +250,18 @@ fn top(values: impl Iterator<Item = f64>, at_least: f64) -> f64 {
 }
 
 /// The charts of a run; panels depend on the tiers the scenario has.
+/// Every chart a run may draw, by file stem: a run's folder holds these
+/// (`RunFolder` tells a run's files from a user's by them).
+pub const STEMS: [&str; 7] = [
+    "success",
+    "latency",
+    "healthy",
+    "dropped",
+    "database",
+    "autoscaling",
+    "alarms",
+];
+
 pub fn charts(s: &Scenario, rows: &[Row], alarms: &[AlarmOutcome]) -> Vec<Chart> {
     let ctx_threshold = s.metrics.threshold;
     let mut out = Vec::new();
@@ -834,6 +846,7 @@ pub fn draw_all(
     charts(s, rows, alarms)
         .into_iter()
         .map(|chart| {
+            debug_assert!(STEMS.contains(&chart.stem), "{} not in STEMS", chart.stem);
             let mut svg = String::new();
             let (marks, axes_px) = {
                 let root = SVGBackend::with_string(&mut svg, size(&chart)).into_drawing_area();

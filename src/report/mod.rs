@@ -258,18 +258,6 @@ pub fn write_file(dest: PathBuf, bytes: &[u8]) -> Result<PathBuf, OutputError> {
     stage.commit()
 }
 
-/// The charts a run may draw (`charts::draw_all`), and the diagram.
-const PICTURES: [&str; 8] = [
-    "success",
-    "latency",
-    "healthy",
-    "dropped",
-    "database",
-    "autoscaling",
-    "alarms",
-    "diagram",
-];
-
 /// Whether a run writes a file of this name (its temporaries included), or
 /// it is one a file browser drops into any folder.
 fn written_by_a_run(name: &str) -> bool {
@@ -282,7 +270,7 @@ fn written_by_a_run(name: &str) -> bool {
         .unwrap_or(name);
     let picture = |ext: &str| {
         name.strip_suffix(ext)
-            .is_some_and(|stem| PICTURES.contains(&stem))
+            .is_some_and(|stem| stem == "diagram" || charts::STEMS.contains(&stem))
     };
     matches!(
         name,
